@@ -1,0 +1,386 @@
+"""Read /etc/wibond.conf: parse with configobj, check against the configspec,
+then check what no single key can say (a Wi-Fi slave with the wrong
+fail_over_mac, a primary that is not a slave, ...).
+
+Every problem becomes a Diagnostic naming the file, the line where one is
+known, the section and the key. A bond with an error is left out of the
+result, the others are kept: the generator brings up what it can, `wibond
+check` reports everything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
+from validate import ValidateError, Validator, VdtValueTooLongError
+
+from . import checks
+from .model import WIRELESS, Bond, Slave, default_type
+from .names import ifname_problem
+
+SPEC_PATH = os.path.join(os.path.dirname(__file__), "configspec.ini")
+
+ERROR = "error"
+WARNING = "warning"
+
+
+class Diagnostic:
+    __slots__ = ("severity", "path", "line", "section", "key", "message")
+
+    def __init__(self, severity: str, path: str, message: str, line: int | None = None,
+                 section: tuple[str, ...] = (), key: str | None = None) -> None:
+        self.severity = severity
+        self.path = path
+        self.line = line
+        self.section = section
+        self.key = key
+        self.message = message
+
+    @property
+    def bond(self) -> str | None:
+        return self.section[0] if self.section else None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        parts = [where + ":", self.severity + ":"]
+        if self.section:
+            parts.append(" ".join("[" * (i + 1) + name + "]" * (i + 1)
+                                  for i, name in enumerate(self.section)))
+        text = " ".join(parts)
+        if self.key:
+            text += f" {self.key}:"
+        return f"{text} {self.message}"
+
+    def __repr__(self) -> str:
+        return f"Diagnostic({str(self)!r})"
+
+
+class Loaded:
+    """The bonds that passed every check, and what was said about the file."""
+
+    def __init__(self, path: str, bonds: list[Bond], diagnostics: list[Diagnostic]) -> None:
+        self.path = path
+        self.bonds = bonds
+        self.diagnostics = diagnostics
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    def bond(self, name: str) -> Bond | None:
+        for bond in self.bonds:
+            if bond.name == name:
+                return bond
+        return None
+
+
+_HEADER = re.compile(r"^\s*(\[+)\s*(.*?)\s*(\]+)\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([^#\[\s=][^=]*?)\s*=")
+
+
+class _LineIndex:
+    """Where each section and key stands: configobj keeps no line numbers."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.sections: dict[tuple[str, ...], int] = {}
+        self.keys: dict[tuple[tuple[str, ...], str], int] = {}
+        self.starts: list[tuple[int, str]] = []  # (line, bond) of top-level sections
+        stack: list[str] = []
+        for number, line in enumerate(lines, 1):
+            header = _HEADER.match(line)
+            if header:
+                depth = len(header.group(1))
+                name = header.group(2).strip("\"'")
+                stack = stack[:depth - 1] + [name]
+                self.sections.setdefault(tuple(stack), number)
+                if depth == 1:
+                    self.starts.append((number, name))
+                continue
+            key = _KEY.match(line)
+            if key:
+                self.keys.setdefault((tuple(stack), key.group(1).strip("\"'")), number)
+
+    def line(self, section: tuple[str, ...], key: str | None = None) -> int | None:
+        if key is not None and (section, key) in self.keys:
+            return self.keys[(section, key)]
+        return self.sections.get(section)
+
+    def bond_at(self, line: int) -> str | None:
+        owner = None
+        for start, name in self.starts:
+            if start <= line:
+                owner = name
+        return owner
+
+
+class _Reporter:
+    def __init__(self, path: str, index: _LineIndex) -> None:
+        self.path = path
+        self.index = index
+        self.diagnostics: list[Diagnostic] = []
+
+    def __call__(self, severity: str, section: tuple[str, ...], key: str | None,
+                 message: str, line: int | None = None) -> None:
+        if line is None:
+            line = self.index.line(section, key)
+        self.diagnostics.append(Diagnostic(severity, self.path, message, line, section, key))
+
+
+def _spec() -> ConfigObj:
+    return ConfigObj(SPEC_PATH, _inspec=True, list_values=False, encoding="utf-8")
+
+
+def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded:
+    """Load and check the config at `path` (or `text`), naming it `shown` in messages."""
+    if text is None:
+        name = shown or path
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except FileNotFoundError:
+            return Loaded(name, [], [Diagnostic(ERROR, name, "no such file")])
+        except OSError as e:
+            return Loaded(name, [], [Diagnostic(ERROR, name, f"cannot read: {e.strerror}")])
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = raw[:e.start].count(b"\n") + 1
+            return Loaded(name, [], [Diagnostic(ERROR, name, "is not UTF-8 text", line)])
+    lines = text.splitlines()
+    index = _LineIndex(lines)
+    path = shown or path
+    report = _Reporter(path, index)
+
+    try:
+        conf = ConfigObj(lines, configspec=_spec(), interpolation=False,
+                         list_values=True, raise_errors=False)
+    except ConfigObjError as e:
+        conf = e.config
+        for err in getattr(e, "errors", [e]):
+            number = getattr(err, "line_number", None)
+            bond = index.bond_at(number) if number else None
+            msg = str(getattr(err, "msg", err)).split(": ")[0].rstrip(".")
+            report(ERROR, (bond,) if bond else (), None,
+                   f"cannot parse {getattr(err, 'line', '').strip()!r}: {msg.lower()}",
+                   line=number)
+        if conf is None:
+            return Loaded(path, [], report.diagnostics)
+
+    validator = Validator(checks.FUNCTIONS)
+    result = conf.validate(validator, preserve_errors=True)
+    for sections, key, err in flatten_errors(conf, result):
+        where = tuple(sections)
+        if key is None:
+            report(ERROR, where, None, "section is missing")
+            continue
+        if isinstance(err, VdtValueTooLongError):
+            report(ERROR, where, key, "has too many values")
+        elif isinstance(err, (ValidateError, ValueError)):
+            report(ERROR, where, key, _validate_message(err, conf, where, key))
+        else:
+            report(ERROR, where, key, "is missing")
+        # Later checks see the default, not the value just refused.
+        _reset_to_default(conf, validator, where, key)
+
+    for sections, name in get_extra_values(conf):
+        where = tuple(sections)
+        value = conf
+        for part in where:
+            value = value[part]
+        if not where:
+            if isinstance(value[name], dict):
+                continue  # top-level sections are bonds
+            report(ERROR, (), name, "a key outside any [bond] section; "
+                   "put it inside the section of the bond it belongs to")
+        elif isinstance(value[name], dict):
+            report(ERROR, where + (name,), None,
+                   "sections nest two deep at most: [bond] and [[slave]]")
+        else:
+            report(ERROR, where, name, "unknown key")
+
+    bonds = [_bond(name, conf[name], index, report)
+             for name in conf.sections]
+    _check_across(bonds, report)
+    bad = {d.bond for d in report.diagnostics if d.severity == ERROR}
+    good = [b for b in bonds if b is not None and b.name not in bad]
+    report.diagnostics.sort(key=lambda d: d.line or 0)
+    return Loaded(path, good, report.diagnostics)
+
+
+def _spec_for(conf: ConfigObj, where: tuple[str, ...]) -> dict:
+    spec = conf.configspec
+    for part in where:
+        spec = spec[part] if part in spec else spec["__many__"]
+    return spec
+
+
+def _reset_to_default(conf: ConfigObj, validator: Validator,
+                      where: tuple[str, ...], key: str) -> None:
+    section = conf
+    for part in where:
+        section = section[part]
+    check = _spec_for(conf, where).get(key)
+    if check is None:
+        return
+    try:
+        default = validator.get_default_value(check)
+    except KeyError:
+        default = None
+    section[key] = default
+
+
+def _validate_message(err: Exception, conf: ConfigObj, where: tuple[str, ...], key: str) -> str:
+    if isinstance(err, checks.CheckError):
+        return str(err)
+    section = conf
+    for part in where:
+        section = section[part]
+    value = section.get(key)
+    shown = ", ".join(value) if isinstance(value, list) else value
+    text = str(err)
+    # validate says 'the value "x" is unacceptable.'; keep its reason, show ours.
+    if "is too small" in text or "is too big" in text:
+        return f"{shown!r} {text.split(' is ', 1)[1].rstrip('.')}"
+    if "is not the correct type" in text:
+        return f"{shown!r} is not a whole number"
+    if "unacceptable" in text:
+        options = re.findall(r"'([^']*)'", _spec_for(conf, where).get(key, ""))
+        return f"{shown!r} is not one of {', '.join(options)}"
+    return text
+
+
+def _bond(name: str, section: dict, index: _LineIndex, report: _Reporter) -> Bond | None:
+    where = (name,)
+    problem = ifname_problem(name)
+    if problem:
+        report(ERROR, where, None, f"bond name: {problem}")
+    options = {k: section[k] for k in section.scalars if k in Bond.OPTIONS}
+    slaves = []
+    for slave_name in section.sections:
+        sub = section[slave_name]
+        swhere = where + (slave_name,)
+        problem = ifname_problem(slave_name)
+        if problem:
+            report(ERROR, swhere, None, f"slave name: {problem}")
+            continue
+        stype = sub.get("type") or default_type(slave_name)
+        slaves.append(Slave(slave_name, stype, wpa_conf=sub.get("wpa_conf"),
+                            driver=sub.get("driver") or "nl80211",
+                            bitrates=sub.get("bitrates"), after=sub.get("after"),
+                            line=index.line(swhere)))
+        if stype != WIRELESS:
+            for key in ("wpa_conf", "bitrates", "after"):
+                if sub.get(key):
+                    report(WARNING, swhere, key, "applies to wireless slaves only; ignored")
+    bond = Bond(name, slaves, **options)
+    bond.line = index.line(where)
+    _defaults(bond, section)
+    _check_bond(bond, section, report)
+    return bond
+
+
+def _defaults(bond: Bond, section: dict) -> None:
+    if bond.dhcp is None:
+        bond.dhcp = [] if bond.address else ["ipv4"]
+    if bond.primary is None and bond.slaves:
+        wired = bond.wired_slaves
+        bond.primary = (wired[0] if wired else bond.slaves[0]).name
+    # arp_interval selects ARP monitoring; an unset miimon then means 0.
+    if bond.arp_interval and "miimon" in section.defaults:
+        bond.miimon = 0
+
+
+def _check_bond(bond: Bond, section: dict, report: _Reporter) -> None:
+    where = (bond.name,)
+    names = [s.name for s in bond.slaves]
+    wireless = [s.name for s in bond.wireless_slaves]
+    if not bond.slaves and not section.sections:
+        report(ERROR, where, None, "has no slaves; add one [[interface]] subsection per slave")
+    if bond.name in names:
+        report(ERROR, where + (bond.name,), None, "a bond cannot be its own slave")
+    if wireless and bond.mode != "active-backup":
+        report(ERROR, where, "mode",
+               f"{bond.mode} cannot work with a wireless slave ({', '.join(wireless)}); "
+               "a station uses one link at a time under its own MAC: use active-backup")
+    if wireless and bond.fail_over_mac in ("none", "follow") and not bond.mac:
+        report(ERROR, where, "fail_over_mac",
+               f"{bond.fail_over_mac} cannot work with a wireless slave ({', '.join(wireless)}): "
+               "a radio refuses another MAC while associated; use fail_over_mac = active, "
+               "or set mac to give the bond and every slave one MAC")
+    if bond.miimon and bond.arp_interval:
+        report(ERROR, where, "arp_interval",
+               f"miimon ({bond.miimon}) and arp_interval ({bond.arp_interval}) are both set; "
+               "the kernel monitors links one way at a time: set miimon = 0 for ARP monitoring")
+    if bond.arp_interval and not bond.arp_ip_target:
+        report(ERROR, where, "arp_ip_target", "ARP monitoring (arp_interval > 0) needs a target")
+    if bond.arp_ip_target and not bond.arp_interval:
+        report(WARNING, where, "arp_ip_target", "ignored while arp_interval is 0")
+    if not bond.miimon and not bond.arp_interval:
+        report(WARNING, where, "miimon",
+               "miimon and arp_interval are both 0: no link is watched and the bond never fails over")
+    for key in ("updelay", "downdelay"):
+        value = getattr(bond, key)
+        if value and not bond.miimon:
+            report(ERROR, where, key, f"{key} needs miimon > 0")
+        elif value and value % bond.miimon:
+            report(ERROR, where, key,
+                   f"{value} is not a multiple of miimon ({bond.miimon})")
+    if bond.primary and bond.primary not in names and section.sections:
+        report(ERROR, where, "primary",
+               f"{bond.primary} is not a slave of {bond.name} (slaves: {', '.join(names) or 'none'})")
+    for slave in bond.slaves:
+        if not slave.after or not slave.wireless:
+            continue
+        swhere = where + (slave.name,)
+        if slave.after == slave.name:
+            report(ERROR, swhere, "after", "a slave cannot start after itself")
+        elif slave.after not in wireless:
+            report(ERROR, swhere, "after",
+                   f"{slave.after} is not a wireless slave of {bond.name}")
+    _check_after_cycles(bond, report)
+    ipv4 = [a for a in bond.address if ":" not in a]
+    ipv6 = [a for a in bond.address if ":" in a]
+    if bond.gateway and not ipv4:
+        report(ERROR, where, "gateway", "needs an IPv4 address in address")
+    if bond.address and "ipv4" in bond.dhcp and ipv4:
+        report(WARNING, where, "dhcp", "DHCPv4 runs beside the static IPv4 address")
+    if bond.gateway6 and not ipv6 and "ipv6" not in bond.dhcp \
+            and not bond.gateway6.lower().startswith("fe80:"):
+        report(WARNING, where, "gateway6", "no IPv6 address in address to reach it through")
+    if bond.dns and not bond.address:
+        report(WARNING, where, "dns", "used beside what the DHCP server sends")
+
+
+def _check_after_cycles(bond: Bond, report: _Reporter) -> None:
+    after = {s.name: s.after for s in bond.wireless_slaves if s.after and s.after != s.name}
+    for start in after:
+        seen = [start]
+        node = after.get(start)
+        while node in after:
+            if node in seen:
+                if node == start:
+                    chain = " -> ".join(seen + [node])
+                    report(ERROR, (bond.name, start), "after", f"a cycle: {chain}")
+                break
+            seen.append(node)
+            node = after[node]
+
+
+def _check_across(bonds: list[Bond | None], report: _Reporter) -> None:
+    owner: dict[str, str] = {}
+    names = {b.name for b in bonds if b is not None}
+    for bond in bonds:
+        if bond is None:
+            continue
+        for slave in bond.slaves:
+            where = (bond.name, slave.name)
+            if slave.name in names:
+                report(ERROR, where, None, f"{slave.name} is a bond in this file, not a slave")
+            elif slave.name in owner:
+                report(ERROR, where, None,
+                       f"{slave.name} is already a slave of {owner[slave.name]}; "
+                       "a device can join one bond only")
+            else:
+                owner[slave.name] = bond.name

@@ -1,0 +1,82 @@
+"""What a checked wibond.conf says: bonds and their slaves, defaults resolved.
+
+Plain classes rather than dataclasses: the generator runs at boot and every
+import counts (see benchmarks/generator.py).
+"""
+
+from __future__ import annotations
+
+WIRED = "wired"
+WIRELESS = "wireless"
+
+DEFAULT_WPA_DIR = "/etc/wpa_supplicant"
+
+
+class Slave:
+    __slots__ = ("name", "type", "wpa_conf", "driver", "bitrates", "after", "line")
+
+    def __init__(self, name: str, type: str, wpa_conf: str | None = None,
+                 driver: str = "nl80211", bitrates: str | None = None,
+                 after: str | None = None, line: int | None = None) -> None:
+        self.name = name
+        self.type = type
+        # None means "decide when the radio comes up" (see wpa_conf_for).
+        self.wpa_conf = wpa_conf
+        self.driver = driver
+        self.bitrates = bitrates
+        self.after = after
+        self.line = line
+
+    @property
+    def wireless(self) -> bool:
+        return self.type == WIRELESS
+
+    def __repr__(self) -> str:
+        return f"Slave({self.name!r}, {self.type!r})"
+
+
+class Bond:
+    OPTIONS = ("mode", "primary", "primary_reselect",
+                 "fail_over_mac", "miimon", "updelay", "downdelay",
+                 "arp_interval", "arp_ip_target", "num_grat_arp", "num_unsol_na",
+                 "mac", "address", "gateway", "gateway6", "metric", "dns",
+                 "dhcp", "hostname", "duid", "ipv6_addr_gen")
+    __slots__ = ("name", "slaves", "line") + OPTIONS
+
+    def __init__(self, name: str, slaves: list[Slave], **options: object) -> None:
+        self.name = name
+        self.slaves = slaves
+        self.line: int | None = None
+        for key, value in options.items():
+            setattr(self, key, value)
+
+    def slave(self, name: str) -> Slave | None:
+        for slave in self.slaves:
+            if slave.name == name:
+                return slave
+        return None
+
+    @property
+    def wireless_slaves(self) -> list[Slave]:
+        return [s for s in self.slaves if s.wireless]
+
+    @property
+    def wired_slaves(self) -> list[Slave]:
+        return [s for s in self.slaves if not s.wireless]
+
+    def __repr__(self) -> str:
+        return f"Bond({self.name!r}, {self.slaves!r})"
+
+
+def default_type(ifname: str) -> str:
+    return WIRELESS if ifname.startswith("wl") else WIRED
+
+
+def wpa_conf_for(slave: Slave, exists) -> str:  # type: ignore[no-untyped-def]
+    """The wpa_supplicant config a wireless slave uses; `exists(path)` looks at the host."""
+    if slave.wpa_conf:
+        return slave.wpa_conf
+    own = f"{DEFAULT_WPA_DIR}/wpa_supplicant-{slave.name}.conf"
+    if exists(own):
+        return own
+    return f"{DEFAULT_WPA_DIR}/wpa_supplicant.conf"

@@ -1,0 +1,37 @@
+"""Where things are: host paths behind one root, and install locations.
+
+Every host path wibond reads or writes goes through `host()`, so tests run
+against a directory tree instead of the machine (WIBOND_ROOT=/tmp/x).
+The install locations below are paths on the target system; `make install`
+rewrites them when its directories are overridden.
+"""
+
+from __future__ import annotations
+
+import os
+
+# -- install locations (rewritten by the Makefile) --
+LIBEXECDIR = "/usr/lib/wibond"
+UNIT_TEMPLATE_DIR = "/usr/lib/wibond/units"
+
+# -- host paths, relative to the root --
+CONFIG = "/etc/wibond.conf"
+MACHINE_ID = "/etc/machine-id"
+RUN_DIR = "/run/wibond"
+STATE_DIR = "/var/lib/wibond"
+SYSFS_NET = "/sys/class/net"
+SYSFS_RFKILL = "/sys/class/rfkill"
+DHCP6C_DUID = "/var/lib/dhcpv6/dhcp6c_duid"
+KMSG = "/dev/kmsg"
+
+
+def root() -> str:
+    return os.environ.get("WIBOND_ROOT", "/")
+
+
+def host(path: str) -> str:
+    """`path` on the host wibond manages (under WIBOND_ROOT when set)."""
+    base = root()
+    if base in ("", "/"):
+        return path
+    return os.path.join(base, path.lstrip("/"))
