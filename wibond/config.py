@@ -167,6 +167,8 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
                    line=number)
         if conf is None:
             return Loaded(path, [], report.diagnostics)
+        # What parsed still gets checked; the bonds with broken lines are skipped.
+        conf = ConfigObj(conf.dict(), configspec=_spec(), interpolation=False)
 
     validator = Validator(checks.FUNCTIONS)
     result = conf.validate(validator, preserve_errors=True)
@@ -243,7 +245,7 @@ def _validate_message(err: Exception, conf: ConfigObj, where: tuple[str, ...], k
     # validate says 'the value "x" is unacceptable.'; keep its reason, show ours.
     if "is too small" in text or "is too big" in text:
         return f"{shown!r} {text.split(' is ', 1)[1].rstrip('.')}"
-    if "is not the correct type" in text:
+    if "is of the wrong type" in text or "is not the correct type" in text:
         return f"{shown!r} is not a whole number"
     if "unacceptable" in text:
         options = re.findall(r"'([^']*)'", _spec_for(conf, where).get(key, ""))

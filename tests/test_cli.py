@@ -1,0 +1,70 @@
+"""`wibond check` and `wibond generate`: output and exit codes (0 ok, 1 config, 2 usage)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+EXAMPLES = os.path.join(REPO, "examples")
+
+
+def wibond(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "wibond", *args], cwd=REPO,
+                          env=dict(os.environ, **env), capture_output=True, text=True, timeout=60)
+
+
+def test_check_examples() -> None:
+    for name in ("archwiki.conf", "raspberry-pi.conf"):
+        proc = wibond("check", os.path.join(EXAMPLES, name))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("bond0: active-backup, primary ")
+        assert "Traceback" not in proc.stderr
+
+
+def test_check_reports_every_error(tmp_path) -> None:
+    conf = tmp_path / "w.conf"
+    conf.write_text("[bond0]\nmode = balance-rr\n[[wlan0]]\n[bond1]\nprimary = x\n[[wl;an1]]\n")
+    proc = wibond("check", str(conf))
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert f"{conf}:2: error: [bond0] mode: balance-rr cannot work" in lines[0]
+    assert any("[[wl;an1]] slave name" in ln for ln in lines)
+    assert lines[-1] == f"{conf}: 3 error(s), 0 warning(s)"
+
+
+def test_check_defaults_to_etc_under_root(tmp_path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "wibond.conf").write_text("[bond0]\n[[wlan0]]\n")
+    proc = wibond("check", WIBOND_ROOT=str(tmp_path))
+    assert proc.returncode == 0 and "bond0: active-backup, primary wlan0" in proc.stdout
+
+
+def test_check_missing_file(tmp_path) -> None:
+    proc = wibond("check", str(tmp_path / "none.conf"))
+    assert proc.returncode == 1 and "no such file" in proc.stderr
+
+
+def test_usage_errors() -> None:
+    assert wibond().returncode == 2
+    assert wibond("frobnicate").returncode == 2
+    assert wibond("generate").returncode == 2
+    assert wibond("check", "a", "b").returncode == 2
+
+
+def test_generate_refuses_nonempty_dir(tmp_path) -> None:
+    (tmp_path / "x").write_text("")
+    proc = wibond("generate", "--config", os.path.join(EXAMPLES, "archwiki.conf"), str(tmp_path))
+    assert proc.returncode == 2 and "is not empty" in proc.stderr
+
+
+def test_generate_exit_1_on_config_errors_but_writes_good_bonds(tmp_path) -> None:
+    conf = tmp_path / "w.conf"
+    conf.write_text("[good]\n[[wlan0]]\n[bad]\nmode = broadcast\n[[wlan1]]\n")
+    out = tmp_path / "out"
+    proc = wibond("generate", "--config", str(conf), str(out))
+    assert proc.returncode == 1
+    assert "good-supplicant@.service" in os.listdir(out)
+    assert not any(n.startswith("bad") for n in os.listdir(out))
