@@ -1,0 +1,103 @@
+# wibond: install into a system or an image tree (make install DESTDIR=/mnt/alarm).
+# Directories default to Arch Linux (ARM)'s; override any of them.
+
+PREFIX          ?= /usr
+SYSCONFDIR      ?= /etc
+BINDIR          ?= $(PREFIX)/bin
+LIBEXECDIR      ?= $(PREFIX)/lib/wibond
+PKGDIR          ?= $(LIBEXECDIR)/python
+UNITTEMPLATEDIR ?= $(LIBEXECDIR)/units
+GENERATORDIR    ?= $(PREFIX)/lib/systemd/system-generators
+UNITDIR         ?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR    ?= $(PREFIX)/lib/udev/rules.d
+MANDIR          ?= $(PREFIX)/share/man
+DOCDIR          ?= $(PREFIX)/share/doc/wibond
+PYTHON          ?= /usr/bin/python3
+# Used only to build the man pages and run tests on this machine.
+HOST_PYTHON     ?= python3
+DESTDIR         ?=
+
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' wibond/__init__.py)
+PACKAGE_FILES := $(wildcard wibond/*.py) wibond/configspec.ini
+SHIPPED_UNITS := $(filter-out units/wibond@.service,$(wildcard units/*.service))
+UDEV_RULES := $(wildcard udev/*.rules)
+MANPAGES := man/wibond.conf.5 man/wibond.8
+
+# Entry scripts and units name install paths; rewrite them for this install.
+SUBST = sed -e '1s|^\#!.*python3.*|\#!$(PYTHON)|' \
+	-e 's|^PKGDIR = None .*|PKGDIR = "$(PKGDIR)"|' \
+	-e 's|/usr/lib/wibond/wibond-helper|$(LIBEXECDIR)/wibond-helper|g' \
+	-e 's|^LIBEXECDIR = .*|LIBEXECDIR = "$(LIBEXECDIR)"|' \
+	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|'
+
+.PHONY: all man install uninstall test check demo bench lab clean
+
+all: man
+
+man: $(MANPAGES)
+
+man/wibond.conf.5: man/wibond.conf.5.in wibond/configspec.ini wibond/manpage.py
+	$(HOST_PYTHON) -m wibond.manpage $< $@.tmp
+	sed -i 's|@VERSION@|$(VERSION)|' $@.tmp
+	mv $@.tmp $@
+
+man/wibond.8: man/wibond.8.in
+	sed 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: man
+	install -d $(DESTDIR)$(PKGDIR)/wibond
+	for f in $(PACKAGE_FILES); do \
+		$(SUBST) $$f > $(DESTDIR)$(PKGDIR)/$$f.tmp && \
+		chmod 644 $(DESTDIR)$(PKGDIR)/$$f.tmp && \
+		mv $(DESTDIR)$(PKGDIR)/$$f.tmp $(DESTDIR)$(PKGDIR)/$$f || exit 1; \
+	done
+	install -d $(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)
+	$(SUBST) generator/wibond-generator > $(DESTDIR)$(GENERATORDIR)/wibond-generator
+	$(SUBST) helpers/wibond-helper > $(DESTDIR)$(LIBEXECDIR)/wibond-helper
+	$(SUBST) bin/wibond > $(DESTDIR)$(BINDIR)/wibond
+	chmod 755 $(DESTDIR)$(GENERATORDIR)/wibond-generator $(DESTDIR)$(LIBEXECDIR)/wibond-helper \
+		$(DESTDIR)$(BINDIR)/wibond
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UNITTEMPLATEDIR)
+	$(SUBST) units/wibond@.service > $(DESTDIR)$(UNITDIR)/wibond@.service
+	for f in $(SHIPPED_UNITS); do \
+		$(SUBST) $$f > $(DESTDIR)$(UNITTEMPLATEDIR)/$$(basename $$f) || exit 1; \
+	done
+	chmod 644 $(DESTDIR)$(UNITDIR)/wibond@.service $(DESTDIR)$(UNITTEMPLATEDIR)/*.service
+	install -d $(DESTDIR)$(UDEVRULESDIR)
+	for f in $(UDEV_RULES); do \
+		$(SUBST) $$f > $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f) && \
+		chmod 644 $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f) || exit 1; \
+	done
+	install -Dpm644 man/wibond.conf.5 $(DESTDIR)$(MANDIR)/man5/wibond.conf.5
+	install -Dpm644 man/wibond.8 $(DESTDIR)$(MANDIR)/man8/wibond.8
+	install -Dpm644 -t $(DESTDIR)$(DOCDIR)/examples examples/*.conf
+	install -Dpm644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(GENERATORDIR)/wibond-generator $(DESTDIR)$(BINDIR)/wibond
+	rm -f $(DESTDIR)$(UNITDIR)/wibond@.service
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
+	for f in $(UDEV_RULES); do rm -f $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f); done
+	rm -f $(DESTDIR)$(MANDIR)/man5/wibond.conf.5 $(DESTDIR)$(MANDIR)/man8/wibond.8
+
+# The README's test command: host tests, then the VM lab scenarios.
+test check:
+	$(HOST_PYTHON) -m pytest -q tests
+
+# The main job on the bundled examples: check each, show the units boot makes.
+demo:
+	@for f in examples/*.conf; do \
+		echo "== $$f"; \
+		$(HOST_PYTHON) -m wibond check $$f || exit 1; \
+		out=$$(mktemp -d) && $(HOST_PYTHON) -m wibond generate --config $$f $$out/units && \
+		(cd $$out/units && find . -mindepth 1 \( -type l -printf '%p -> %l\n' -o -type f -printf '%p\n' \) | sort && \
+		 for d in $$(find . -name '*.conf' | sort); do echo "--- $$d"; cat $$d; done); \
+		rm -rf $$out; \
+	done
+
+bench:
+	$(HOST_PYTHON) benchmarks/generator.py
+
+clean:
+	rm -f $(MANPAGES) man/*.tmp
+	rm -rf build *.egg-info .pytest_cache
