@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from validate import VdtTypeError, VdtValueError, VdtValueTooLongError
 
-from .names import ifname_problem
+from .names import ifname_problem, pattern_problem
 
 
 class CheckError(VdtValueError):
@@ -46,6 +46,16 @@ def ifname(value: Any) -> str | None:
     problem = ifname_problem(text)
     if problem:
         raise CheckError(problem)
+    return text
+
+
+def section_ref(value: Any) -> str | None:
+    text = _scalar(value)
+    if not text:
+        return None
+    problem = pattern_problem(text)
+    if problem:
+        raise CheckError(problem.replace("interface pattern", "slave name"))
     return text
 
 
@@ -191,7 +201,35 @@ def bitrates(value: Any) -> str | None:
     return text
 
 
+def mac_list(value: Any) -> list[str]:
+    return [m for m in (mac(t) for t in _as_list(value)) if m]
+
+
+def pattern_list(value: Any) -> list[str]:
+    items = _as_list(value)
+    for item in items:
+        problem = pattern_problem(item)
+        if problem:
+            raise CheckError(problem.replace("interface pattern", "pattern"))
+    return items
+
+
+_USB_ID = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")
+
+
+def usb_id_list(value: Any) -> list[str]:
+    items = _as_list(value)
+    for item in items:
+        if not _USB_ID.match(item):
+            raise CheckError(f"{item!r} is not a USB vendor:product like 0bda:8179")
+    return [i.lower() for i in items]
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "mac_list": mac_list,
+    "section_ref": section_ref,
+    "pattern_list": pattern_list,
+    "usb_id_list": usb_id_list,
     "ifname": ifname,
     "mac": mac,
     "ipv4": ipv4,

@@ -17,8 +17,9 @@ from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_value
 from validate import ValidateError, Validator, VdtValueTooLongError
 
 from . import checks
-from .model import WIRELESS, Bond, Slave, default_type
-from .names import ifname_problem
+from . import match
+from .model import BY_MATCH, BY_NAME, BY_PATTERN, WIRELESS, Bond, Slave, default_type
+from .names import ifname_problem, is_pattern, label_problem, pattern_problem
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "configspec.ini")
 
@@ -263,15 +264,21 @@ def _bond(name: str, section: dict, index: _LineIndex, report: _Reporter) -> Bon
     for slave_name in section.sections:
         sub = section[slave_name]
         swhere = where + (slave_name,)
-        problem = ifname_problem(slave_name)
+        matchers = {k: sub.get(k) or [] for k in ("match_mac", "match_driver", "match_usb")}
+        if any(matchers.values()):
+            kind, problem = BY_MATCH, label_problem(slave_name)
+        elif is_pattern(slave_name):
+            kind, problem = BY_PATTERN, pattern_problem(slave_name)
+        else:
+            kind, problem = BY_NAME, ifname_problem(slave_name)
         if problem:
             report(ERROR, swhere, None, f"slave name: {problem}")
             continue
-        stype = sub.get("type") or default_type(slave_name)
+        stype = sub.get("type") or (WIRELESS if kind == BY_MATCH else default_type(slave_name))
         slaves.append(Slave(slave_name, stype, wpa_conf=sub.get("wpa_conf"),
                             driver=sub.get("driver") or "nl80211",
                             bitrates=sub.get("bitrates"), after=sub.get("after"),
-                            line=index.line(swhere)))
+                            line=index.line(swhere), kind=kind, **matchers))
         if stype != WIRELESS:
             for key in ("wpa_conf", "bitrates", "after"):
                 if sub.get(key):
@@ -332,15 +339,19 @@ def _check_bond(bond: Bond, section: dict, report: _Reporter) -> None:
     if bond.primary and bond.primary not in names and section.sections:
         report(ERROR, where, "primary",
                f"{bond.primary} is not a slave of {bond.name} (slaves: {', '.join(names) or 'none'})")
+    named_wireless = [s.name for s in bond.wireless_slaves if not s.dynamic]
     for slave in bond.slaves:
         if not slave.after or not slave.wireless:
             continue
         swhere = where + (slave.name,)
-        if slave.after == slave.name:
-            report(ERROR, swhere, "after", "a slave cannot start after itself")
-        elif slave.after not in wireless:
+        if slave.dynamic:
             report(ERROR, swhere, "after",
-                   f"{slave.after} is not a wireless slave of {bond.name}")
+                   "orders slaves named by interface; a pattern or labelled section cannot use it")
+        elif slave.after == slave.name:
+            report(ERROR, swhere, "after", "a slave cannot start after itself")
+        elif slave.after not in named_wireless:
+            report(ERROR, swhere, "after",
+                   f"{slave.after} is not a wireless slave of {bond.name} named by interface")
     _check_after_cycles(bond, report)
     ipv4 = [a for a in bond.address if ":" not in a]
     ipv6 = [a for a in bond.address if ":" in a]
@@ -373,10 +384,25 @@ def _check_after_cycles(bond: Bond, report: _Reporter) -> None:
 def _check_across(bonds: list[Bond | None], report: _Reporter) -> None:
     owner: dict[str, str] = {}
     names = {b.name for b in bonds if b is not None}
+    seen: list[tuple[Bond, Slave]] = []
     for bond in bonds:
         if bond is None:
             continue
-        for slave in bond.slaves:
+        for slave in bond.dynamic_slaves:
+            for other_bond, other in seen:
+                if other_bond is bond:
+                    continue
+                how = match.overlap(slave, other)
+                if how == match.CERTAIN:
+                    report(ERROR, (bond.name, slave.name), None,
+                           f"can match the same device as [{other_bond.name}] [[{other.name}]]; "
+                           "a device can join one bond only")
+                elif how == match.POSSIBLE:
+                    report(WARNING, (bond.name, slave.name), None,
+                           f"a device matching both this and [{other_bond.name}] [[{other.name}]] "
+                           "would join neither bond")
+            seen.append((bond, slave))
+        for slave in bond.named_slaves:
             where = (bond.name, slave.name)
             if slave.name in names:
                 report(ERROR, where, None, f"{slave.name} is a bond in this file, not a slave")

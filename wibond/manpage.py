@@ -16,6 +16,10 @@ from .config import SPEC_PATH
 _TYPES = {
     "integer": "integer",
     "ifname": "interface name",
+    "section_ref": "slave name",
+    "mac_list": "list of MAC addresses",
+    "pattern_list": "list of names or shell patterns",
+    "usb_id_list": "list of vendor:product",
     "mac": "MAC address",
     "ipv4": "IPv4 address",
     "ipv6": "IPv6 address",

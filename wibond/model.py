@@ -12,14 +12,28 @@ WIRELESS = "wireless"
 DEFAULT_WPA_DIR = "/etc/wpa_supplicant"
 
 
+# How a slave section picks its interface.
+BY_NAME = "name"        # [[wlan0]]
+BY_PATTERN = "pattern"  # [[wlx*]]
+BY_MATCH = "match"      # [[dongle]] with match_mac / match_driver / match_usb
+
+
 class Slave:
-    __slots__ = ("name", "type", "wpa_conf", "driver", "bitrates", "after", "line")
+    __slots__ = ("name", "type", "wpa_conf", "driver", "bitrates", "after", "line",
+                 "kind", "match_mac", "match_driver", "match_usb")
 
     def __init__(self, name: str, type: str, wpa_conf: str | None = None,
                  driver: str = "nl80211", bitrates: str | None = None,
-                 after: str | None = None, line: int | None = None) -> None:
+                 after: str | None = None, line: int | None = None,
+                 kind: str = BY_NAME, match_mac: list[str] | None = None,
+                 match_driver: list[str] | None = None,
+                 match_usb: list[str] | None = None) -> None:
         self.name = name
         self.type = type
+        self.kind = kind
+        self.match_mac = match_mac or []
+        self.match_driver = match_driver or []
+        self.match_usb = match_usb or []
         # None means "decide when the radio comes up" (see wpa_conf_for).
         self.wpa_conf = wpa_conf
         self.driver = driver
@@ -30,6 +44,11 @@ class Slave:
     @property
     def wireless(self) -> bool:
         return self.type == WIRELESS
+
+    @property
+    def dynamic(self) -> bool:
+        """True when the interface is not known by name until it appears."""
+        return self.kind != BY_NAME
 
     def __repr__(self) -> str:
         return f"Slave({self.name!r}, {self.type!r})"
@@ -51,10 +70,19 @@ class Bond:
             setattr(self, key, value)
 
     def slave(self, name: str) -> Slave | None:
+        """The section called `name` (an interface name, pattern or label)."""
         for slave in self.slaves:
             if slave.name == name:
                 return slave
         return None
+
+    @property
+    def named_slaves(self) -> list[Slave]:
+        return [s for s in self.slaves if not s.dynamic]
+
+    @property
+    def dynamic_slaves(self) -> list[Slave]:
+        return [s for s in self.slaves if s.dynamic]
 
     @property
     def wireless_slaves(self) -> list[Slave]:

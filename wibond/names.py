@@ -17,19 +17,42 @@ _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 _UNIT_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.")
 
 
+GLOB_CHARS = frozenset("*?[]!")
+
+
 def ifname_problem(name: str) -> str | None:
     """Why `name` cannot be an interface name wibond uses, or None if it can."""
+    return _name_problem(name, "interface name", IFNAMSIZ - 1, frozenset())
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why `pattern` cannot be a shell pattern for interface names, or None."""
+    return _name_problem(pattern, "interface pattern", 64, GLOB_CHARS)
+
+
+def label_problem(label: str) -> str | None:
+    """Why `label` cannot name a section that matches by match_ keys, or None."""
+    return _name_problem(label, "label", 64, frozenset())
+
+
+def is_pattern(name: str) -> bool:
+    return any(ch in GLOB_CHARS for ch in name)
+
+
+def _name_problem(name: str, what: str, limit: int, extra: frozenset) -> str | None:
     if not name:
-        return "an interface name cannot be empty"
+        return f"an {what} cannot be empty" if what[0] in "aeiou" else f"a {what} cannot be empty"
     raw = name.encode("utf-8", "surrogateescape")
-    if len(raw) > IFNAMSIZ - 1:
-        return f"interface name {name!r} is {len(raw)} bytes long; the limit is {IFNAMSIZ - 1}"
+    if len(raw) > limit:
+        return f"{what} {name!r} is {len(raw)} bytes long; the limit is {limit}"
     if name in (".", ".."):
-        return f"{name!r} cannot be an interface name"
+        return f"{name!r} cannot be an {what}"
     for ch in name:
-        if ch not in _SAFE:
-            return (f"interface name {name!r} contains {_describe(ch)}; "
-                    "use letters, digits, '.', '_' and '-'")
+        if ch not in _SAFE and ch not in extra:
+            allowed = "letters, digits, '.', '_' and '-'"
+            if extra:
+                allowed = "letters, digits, '.', '_', '-' and " + " ".join(sorted(extra))
+            return f"{what} {name!r} contains {_describe(ch)}; use {allowed}"
     return None
 
 

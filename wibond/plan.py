@@ -13,6 +13,9 @@ For each bond:
   sys-subsystem-net-devices-<if>.device.wants/<unit>   the device starts its slave
   <bond>-supplicant@<if>.service.d/50-wibond-after.conf   `after` ordering
   dhclient@<bond>.service, dhcp6c@<bond>.service -> templates   as `dhcp` asks
+  wibond-match@.service -> template   when a slave section is a pattern or label:
+                                      udev/90-wibond.rules then offers it each new
+                                      interface, and it starts the slave unit
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ AFTER_DROPIN = "50-wibond-after.conf"
 # The ArchWiki and Raspberry Pi write-ups call the wireless unit this.
 SUPPLICANT_SUFFIX = "-supplicant"
 WIRED_SUFFIX = "-wired"
+# udev/90-wibond.rules tests for this link in the generator directory.
+MATCH_UNIT = "wibond-match@.service"
 
 
 class File:
@@ -108,6 +113,9 @@ def plan_bond(bond: Bond, source: str) -> Plan:
                           f"PartOf={bunit}"]),
                 ("Service", [f"Environment=WIBOND_BOND={name}"]),
             ])
+        if slave.dynamic:
+            plan[MATCH_UNIT] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{MATCH_UNIT}")
+            continue
         unit = slave_unit(name, slave)
         plan[f"{device_unit(slave.name)}.wants/{unit}"] = Symlink(f"../{template}")
         if slave.wireless and slave.after:
