@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import pytest
-
 from treeutil import diff_trees, read_tree, write_tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))

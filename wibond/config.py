@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 import re
 
-from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
+from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_extra_values
 from validate import ValidateError, Validator, VdtValueTooLongError
 
-from . import checks
-from . import match
+from . import checks, match
 from .model import BY_MATCH, BY_NAME, BY_PATTERN, WIRELESS, Bond, Slave, default_type
 from .names import ifname_problem, is_pattern, label_problem, pattern_problem
 
@@ -254,7 +253,7 @@ def _validate_message(err: Exception, conf: ConfigObj, where: tuple[str, ...], k
     return text
 
 
-def _bond(name: str, section: dict, index: _LineIndex, report: _Reporter) -> Bond | None:
+def _bond(name: str, section: Section, index: _LineIndex, report: _Reporter) -> Bond | None:
     where = (name,)
     problem = ifname_problem(name)
     if problem:
@@ -290,7 +289,7 @@ def _bond(name: str, section: dict, index: _LineIndex, report: _Reporter) -> Bon
     return bond
 
 
-def _defaults(bond: Bond, section: dict) -> None:
+def _defaults(bond: Bond, section: Section) -> None:
     if bond.dhcp is None:
         bond.dhcp = [] if bond.address else ["ipv4"]
     if bond.primary is None and bond.slaves:
@@ -301,7 +300,7 @@ def _defaults(bond: Bond, section: dict) -> None:
         bond.miimon = 0
 
 
-def _check_bond(bond: Bond, section: dict, report: _Reporter) -> None:
+def _check_bond(bond: Bond, section: Section, report: _Reporter) -> None:
     where = (bond.name,)
     names = [s.name for s in bond.slaves]
     wireless = [s.name for s in bond.wireless_slaves]

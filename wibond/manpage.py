@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from configobj import ConfigObj
+from configobj import ConfigObj, Section
 from validate import Validator
 
 from .config import SPEC_PATH
@@ -55,7 +55,7 @@ def _describe(check: str) -> tuple[str, str | None]:
     return kind, default
 
 
-def key_table(section: dict) -> str:
+def key_table(section: Section) -> str:
     out = []
     for key in section.scalars:
         doc = " ".join(c.strip().lstrip("#").strip() for c in section.comments.get(key, []) if c.strip())

@@ -62,6 +62,28 @@ class Bond:
                  "dhcp", "hostname", "duid", "ipv6_addr_gen")
     __slots__ = ("name", "slaves", "line") + OPTIONS
 
+    mode: str
+    primary: str | None
+    primary_reselect: str
+    fail_over_mac: str
+    miimon: int
+    updelay: int
+    downdelay: int
+    arp_interval: int
+    arp_ip_target: list[str]
+    num_grat_arp: int
+    num_unsol_na: int
+    mac: str | None
+    address: list[str]
+    gateway: str | None
+    gateway6: str | None
+    metric: int
+    dns: list[str]
+    dhcp: list[str]
+    hostname: str | None
+    duid: str
+    ipv6_addr_gen: str
+
     def __init__(self, name: str, slaves: list[Slave], **options: object) -> None:
         self.name = name
         self.slaves = slaves
