@@ -58,6 +58,121 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_ERROR if loaded.errors else EXIT_OK
 
 
+def _load_quiet(path: str) -> config.Loaded:
+    loaded = config.load(path)
+    for diag in loaded.errors:
+        print(diag, file=sys.stderr)
+    return loaded
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import devices, match
+    from .state import BondState
+
+    loaded = _load_quiet(args.config or paths.host(paths.CONFIG))
+    bonds = [b for b in loaded.bonds if not args.bond or b.name in args.bond]
+    try:
+        present = devices.present()
+    except Exception as e:  # pyudev missing or no udev: say so, show the rest
+        print(f"wibond status: cannot list devices from udev: {e}", file=sys.stderr)
+        present = []
+    for bond in bonds:
+        st = BondState(bond.name)
+        if not st.exists:
+            print(f"{bond.name}: not created (no slave unit running)")
+        else:
+            print(f"{bond.name}: {st.mode}, {'carrier' if st.carrier else 'no carrier'}, "
+                  f"active {st.active or '-'}, primary {st.primary or '-'}, MAC {st.mac}")
+        by_name = {d.name: d for d in present}
+        enslaved = {s.name: s for s in st.slaves}
+        for name in sorted(set(enslaved) | set(by_name)):
+            dev = by_name.get(name) or match.Device(name)
+            try:
+                found = match.find(loaded.bonds, dev)
+            except match.Conflict as e:
+                print(f"  {name}: {e}")
+                continue
+            slave = enslaved.get(name)
+            if found is None or found[0] is not bond:
+                if slave:
+                    print(f"  {name:16s} enslaved, but no section of {bond.name} matches it")
+                continue
+            section = found[1]
+            if slave:
+                mark = "*" if st.active == name else " "
+                print(f" {mark}{name:16s} {section.type:9s} mii {slave.mii or '?':5s} "
+                      f"[[{section.name}]]")
+            else:
+                print(f"  {name:16s} {section.type:9s} not enslaved  [[{section.name}]]")
+        missing = [s.name for s in bond.named_slaves
+                   if s.name not in by_name and s.name not in enslaved]
+        if missing:
+            print(f"  absent: {', '.join(missing)}")
+    return EXIT_ERROR if loaded.errors else EXIT_OK
+
+
+def bond_changes(name: str, old: dict, new: dict) -> list[str]:
+    """What changed between two BondState.summary()s, as lines for people."""
+    out = []
+    if old["exists"] != new["exists"]:
+        out.append(f"{name}: {'created' if new['exists'] else 'deleted'}")
+    for slave in sorted(set(new["slaves"]) - set(old["slaves"])):
+        out.append(f"{name}: {slave} joined")
+    for slave in sorted(set(old["slaves"]) - set(new["slaves"])):
+        out.append(f"{name}: {slave} left")
+    for slave in sorted(set(old["slaves"]) & set(new["slaves"])):
+        if old["slaves"][slave][0] != new["slaves"][slave][0]:
+            out.append(f"{name}: {slave} link {new['slaves'][slave][0]}")
+    if old["active"] != new["active"]:
+        out.append(f"{name}: active slave {old['active'] or '-'} -> {new['active'] or '-'}")
+    if old["mac"] != new["mac"] and new["exists"] and old["exists"]:
+        out.append(f"{name}: MAC {old['mac']} -> {new['mac']}")
+    if old["carrier"] != new["carrier"] and new["exists"]:
+        out.append(f"{name}: {'carrier' if new['carrier'] else 'no carrier'}")
+    return out
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    import time
+
+    from .state import BondState
+
+    loaded = _load_quiet(args.config or paths.host(paths.CONFIG))
+    names = [b.name for b in loaded.bonds if not args.bond or b.name in args.bond]
+    monitor = None
+    try:
+        import pyudev
+
+        monitor = pyudev.Monitor.from_netlink(pyudev.Context())
+        monitor.filter_by("net")
+        monitor.start()
+    except Exception as e:  # still useful without udev events: sysfs shows the bond
+        print(f"wibond monitor: no udev events ({e}); watching sysfs only", file=sys.stderr)
+        monitor = None
+    last = {n: BondState(n).summary() for n in names}
+    for name in names:
+        st = BondState(name)
+        print(f"{name}: {'active ' + (st.active or '-') if st.exists else 'not created'}; "
+              f"slaves {', '.join(s.name for s in st.slaves) or '-'}", flush=True)
+    deadline = time.monotonic() + args.duration if args.duration else None
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            if monitor is not None:
+                event = monitor.poll(timeout=args.interval)
+                if event is not None and event.action in ("add", "remove", "move"):
+                    print(f"{time.strftime('%H:%M:%S')} {event.sys_name}: {event.action}", flush=True)
+            else:
+                time.sleep(args.interval)
+            for name in names:
+                now = BondState(name).summary()
+                for line in bond_changes(name, last[name], now):
+                    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+                last[name] = now
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wibond", description=__doc__)
     parser.add_argument("--version", action="version", version=f"wibond {__version__}")
@@ -69,6 +184,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--config", required=True, help="the config to read")
     gen.add_argument("outdir", help="a new or empty directory")
     gen.set_defaults(func=cmd_generate)
+    status = sub.add_parser("status", help="show each bond, its slaves and matching devices")
+    status.add_argument("--config", help=f"the config (default {paths.CONFIG})")
+    status.add_argument("bond", nargs="*", help="only these bonds")
+    status.set_defaults(func=cmd_status)
+    mon = sub.add_parser("monitor", help="print slave and failover changes as they happen")
+    mon.add_argument("--config", help=f"the config (default {paths.CONFIG})")
+    mon.add_argument("--interval", type=float, default=0.2, help="seconds between looks (0.2)")
+    mon.add_argument("--duration", type=float, help="stop after this many seconds")
+    mon.add_argument("bond", nargs="*", help="only these bonds")
+    mon.set_defaults(func=cmd_monitor)
     return parser
 
 
