@@ -122,11 +122,12 @@ def default_type(ifname: str) -> str:
     return WIRELESS if ifname.startswith("wl") else WIRED
 
 
-def wpa_conf_for(slave: Slave, exists) -> str:  # type: ignore[no-untyped-def]
-    """The wpa_supplicant config a wireless slave uses; `exists(path)` looks at the host."""
+def wpa_conf_for(slave: Slave, ifname: str, exists) -> str:  # type: ignore[no-untyped-def]
+    """The wpa_supplicant config radio IFNAME of section SLAVE uses; `exists(path)` looks
+    at the host."""
     if slave.wpa_conf:
         return slave.wpa_conf
-    own = f"{DEFAULT_WPA_DIR}/wpa_supplicant-{slave.name}.conf"
+    own = f"{DEFAULT_WPA_DIR}/wpa_supplicant-{ifname}.conf"
     if exists(own):
         return own
     return f"{DEFAULT_WPA_DIR}/wpa_supplicant.conf"

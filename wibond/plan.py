@@ -111,7 +111,9 @@ def plan_bond(bond: Bond, source: str) -> Plan:
                           f"After={bunit}",
                           # A restart of the bond restarts its slaves.
                           f"PartOf={bunit}"]),
-                ("Service", [f"Environment=WIBOND_BOND={name}"]),
+                ("Service", [f"Environment=WIBOND_BOND={name}"]
+                 + ([f"EnvironmentFile=-{paths.RUN_DIR}/{name}/slave-%I.env"]
+                    if slave.wireless else [])),
             ])
         if slave.dynamic:
             plan[MATCH_UNIT] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{MATCH_UNIT}")

@@ -1,0 +1,592 @@
+"""The run-time steps against a fake kernel: order, idempotence, refusals, clean stops."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+
+import pytest
+from fakehost import FakeHost
+
+from wibond import helper, identity
+from wibond.match import Device
+
+MACHINE_ID = "0123456789abcdef0123456789abcdef"
+
+ARCHWIKI = """\
+[bond0]
+    primary = enp0s10
+    dhcp = ipv4, ipv6
+    hostname = laptop
+    [[enp0s10]]
+        type = wired
+    [[wlp3s0]]
+        bitrates = legacy-2.4 6 9 12 18 24 36 48 54
+"""
+
+PI = """\
+[bond0]
+    primary = wlan0
+    address = 192.168.43.150/24
+    gateway = 192.168.43.1
+    metric = 100
+    dns = 192.168.43.1
+    [[wlan0]]
+    [[wlan1]]
+        after = wlan0
+"""
+
+
+class World:
+    """A host root with wibond.conf, the fake kernel and the helper's output."""
+
+    def __init__(self, root, conf: str, programs=("modprobe", "systemctl"), lookup=None) -> None:
+        self.root = root
+        (root / "etc" / "wpa_supplicant").mkdir(parents=True)
+        (root / "etc" / "wibond.conf").write_text(conf)
+        (root / "etc" / "machine-id").write_text(MACHINE_ID + "\n")
+        (root / "etc" / "wpa_supplicant" / "wpa_supplicant.conf").write_text("network={}\n")
+        self.host = FakeHost(str(root), programs)
+        self.err = io.StringIO()
+        self.lookup = lookup or (lambda name: Device(name))
+
+    def run(self, *args: str) -> int:
+        self.err.truncate(0)
+        self.err.seek(0)
+        return helper.main(list(args), host=self.host, out=helper.Output(self.err),
+                           lookup=self.lookup)
+
+    def ok(self, *args: str) -> list[str]:
+        """Run a step that must succeed; the changes it made."""
+        code = self.run(*args)
+        assert code == 0, self.err.getvalue()
+        return self.host.mutations()
+
+    @property
+    def said(self) -> str:
+        return self.err.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _root(tmp_path, monkeypatch):
+    monkeypatch.setenv("WIBOND_ROOT", str(tmp_path))
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+
+
+def archwiki(tmp_path, **kw) -> World:
+    w = World(tmp_path, ARCHWIKI, **kw)
+    w.host.add("enp0s10", "ether", "52:54:00:00:00:10")
+    w.host.add("wlp3s0", "wlan", "52:54:00:00:00:20")
+    return w
+
+
+def bring_up(w: World, slaves: list[str]) -> None:
+    w.ok("create", "bond0")
+    w.ok("static", "bond0")
+    for s in slaves:
+        if w.host.links[s].kind == "wlan":
+            w.ok("slave-env", "bond0", s)
+            w.ok("wait-unblocked", s)
+        w.ok("enslave", "bond0", s)
+
+
+# -- create -----------------------------------------------------------------------
+
+def test_create_sets_every_option_before_up_and_before_any_slave(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    ops = w.ok("create", "bond0")
+    assert ops[:2] == ["modprobe bonding max_bonds=0", "ip link add bond0 type bond"]
+    writes = [op.split()[1].rsplit("/", 1)[1] for op in ops if op.startswith("write /sys")]
+    assert writes == ["mode", "fail_over_mac", "miimon", "primary"]
+    assert ops[-1] == "ip link set bond0 up"
+    assert ops.index("write /sys/class/net/bond0/bonding/mode active-backup") < \
+        ops.index("write /sys/class/net/bond0/bonding/fail_over_mac active")
+    bond = w.host.links["bond0"]
+    assert bond.bonding["mode"] == "active-backup 1" and bond.bonding["primary"] == "enp0s10"
+    assert bond.stable_secret == identity.stable_secret(w.host, "bond0")
+
+
+def test_every_step_twice_changes_nothing_the_second_time(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    steps = [("create", "bond0"), ("static", "bond0"), ("slave-env", "bond0", "wlp3s0"),
+             ("wait-unblocked", "wlp3s0"), ("enslave", "bond0", "wlp3s0"),
+             ("enslave", "bond0", "enp0s10"), ("dhcp-config", "bond0", "ipv4"),
+             ("dhcp-config", "bond0", "ipv6"), ("wait-active", "bond0")]
+    for step in steps:
+        first = w.ok(*step)
+        assert w.ok(*step) == [], (step, first)
+    stops = [("dhcp-clean", "bond0", "ipv4"), ("dhcp-clean", "bond0", "ipv6"),
+             ("release", "bond0", "wlp3s0"), ("release", "bond0", "enp0s10"),
+             ("delete", "bond0")]
+    for step in stops:
+        w.ok(*step)
+        assert w.ok(*step) == [], step
+
+
+def test_module_made_bond0_is_reconfigured_while_empty(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.host.module = True
+    bond = w.host.add("bond0", "bond", "00:00:00:00:00:00")
+    bond.up = True  # someone brought it up with the module's defaults
+    ops = w.ok("create", "bond0")
+    assert "ip link add bond0 type bond" not in ops
+    assert ops[0] == "ip link set bond0 down"  # mode changes only while down
+    assert w.host.links["bond0"].bonding["mode"] == "active-backup 1"
+    assert ops[-1] == "ip link set bond0 up"
+
+
+def test_bond_with_foreign_slaves_is_refused(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.host.module = True
+    w.host.add("bond0", "bond")
+    w.host.add("eth7")
+    w.host.ip("link", "set", "eth7", "master", "bond0")
+    w.host.mutations()
+    assert w.run("create", "bond0") == 1
+    assert "bond0 already has slaves wibond does not manage: eth7" in w.said
+    assert w.host.mutations() == []
+    assert w.host.links["eth7"].master == "bond0"
+
+
+def test_interface_that_is_not_a_bond_is_refused(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.host.module = True
+    w.host.add("bond0", "ether")
+    assert w.run("create", "bond0") == 1
+    assert "bond0 exists and is not a bond" in w.said
+
+
+def test_leftover_own_slaves_are_released_to_change_the_mode(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    bring_up(w, ["enp0s10"])
+    w.host.links["bond0"].bonding["mode"] = "balance-rr 0"  # as after a crash and a config edit
+    ops = w.ok("create", "bond0")
+    assert ops.index("ip link set enp0s10 nomaster") < \
+        ops.index("write /sys/class/net/bond0/bonding/mode active-backup")
+    assert "releasing enp0s10 left from an earlier run" in w.said
+
+
+def test_arp_monitoring_turns_miimon_off_first(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\narp_interval = 200\narp_ip_target = 10.0.0.1, 10.0.0.2\n"
+                        "[[eth0]]\n")
+    ops = w.ok("create", "bond0")
+    names = [op.split()[1].rsplit("/", 1)[1] + " " + op.split()[2]
+             for op in ops if op.startswith("write /sys")]
+    assert names.index("arp_ip_target +10.0.0.1") < names.index("arp_interval 200")
+    bond = w.host.links["bond0"]
+    assert bond.bonding["miimon"] == "0" and bond.arp_targets == ["10.0.0.1", "10.0.0.2"]
+
+
+def test_mac_goes_on_the_bond_and_every_slave_while_down(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\nmac = 02:11:22:33:44:55\nfail_over_mac = none\n"
+                        "[[wlan0]]\n[[wlan1]]\n")
+    w.host.add("wlan0", "wlan", "52:54:00:00:00:01").up = True
+    w.host.add("wlan1", "wlan", "52:54:00:00:00:02")
+    w.ok("create", "bond0")
+    assert w.host.links["bond0"].mac == "02:11:22:33:44:55"
+    ops = w.ok("enslave", "bond0", "wlan0")
+    assert ops == ["ip link set wlan0 down", "ip link set wlan0 address 02:11:22:33:44:55",
+                   "ip link set wlan0 master bond0"]
+    w.ok("enslave", "bond0", "wlan1")
+    assert {w.host.links[n].mac for n in ("bond0", "wlan0", "wlan1")} == {"02:11:22:33:44:55"}
+    w.ok("release", "bond0", "wlan0")
+    assert w.host.links["wlan0"].mac == "52:54:00:00:00:01"
+
+
+# -- slaves ---------------------------------------------------------------------------
+
+def test_enslave_is_down_flush_master_up(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    eth = w.host.links["enp0s10"]
+    eth.up = True
+    eth.addrs = [{"family": "inet", "local": "10.1.1.1", "prefixlen": 24, "scope": "global"}]
+    w.ok("create", "bond0")
+    ops = w.ok("enslave", "bond0", "enp0s10")
+    assert ops == ["ip link set enp0s10 down", "ip addr flush dev enp0s10",
+                   "ip link set enp0s10 master bond0"]
+    assert eth.up and eth.master == "bond0" and eth.addrs == []
+
+
+def test_enslave_brings_a_slave_that_was_taken_down_back_up(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    bring_up(w, ["enp0s10"])
+    w.host.links["enp0s10"].up = False
+    assert w.ok("enslave", "bond0", "enp0s10") == ["ip link set enp0s10 up"]
+
+
+def test_slave_of_another_bond_is_left_there(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.host.module = True
+    w.host.add("bond9", "bond")
+    w.host.ip("link", "set", "enp0s10", "master", "bond9")
+    w.ok("create", "bond0")
+    assert w.run("enslave", "bond0", "enp0s10") == 1
+    assert "enp0s10 is already a slave of bond9" in w.said
+    assert w.host.links["enp0s10"].master == "bond9"
+
+
+def test_enslave_without_the_bond_says_which_unit_makes_it(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    assert w.run("enslave", "bond0", "enp0s10") == 1
+    assert "bond bond0 does not exist; wibond@bond0.service creates it" in w.said
+
+
+def test_enslave_of_an_absent_interface(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.ok("create", "bond0")
+    del w.host.links["wlp3s0"]
+    assert w.run("enslave", "bond0", "wlp3s0") == 1
+    assert "wlp3s0 does not exist" in w.said
+
+
+def test_blocked_radio_is_explained_with_how_to_unblock(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.ok("create", "bond0")
+    w.host.links["wlp3s0"].rfkill_soft = True
+    assert w.run("enslave", "bond0", "wlp3s0") == 1
+    assert "wlp3s0 (phy1) is blocked by rfkill (soft block): unblock it with `rfkill unblock 1`" \
+        in w.said
+    w.host.links["wlp3s0"].rfkill_soft = False
+    w.host.links["wlp3s0"].rfkill_hard = True
+    assert w.run("enslave", "bond0", "wlp3s0") == 1
+    assert "blocked by a hardware switch" in w.said
+
+
+def test_wait_unblocked_waits_says_why_once_and_returns_when_unblocked(tmp_path) -> None:
+    from wibond import rfkill
+
+    w = archwiki(tmp_path)
+    radio = w.host.links["wlp3s0"]
+    radio.rfkill_soft = True
+    said: list[str] = []
+    naps = []
+
+    def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 5:
+            radio.rfkill_soft = False
+
+    assert rfkill.wait_unblocked(w.host, "wlp3s0", said.append, sleep=sleep) is True
+    assert len(naps) == 5
+    assert said == ["wlp3s0 (phy1) is blocked by rfkill (soft block): unblock it with "
+                    "`rfkill unblock 1` (or `rfkill unblock wifi`); waiting until it is unblocked",
+                    "wlp3s0 is unblocked now"]
+
+
+def test_wait_unblocked_gives_up_when_the_radio_goes(tmp_path) -> None:
+    from wibond import rfkill
+
+    w = archwiki(tmp_path)
+    w.host.links["wlp3s0"].rfkill_soft = True
+
+    def sleep(_s: float) -> None:
+        del w.host.links["wlp3s0"]
+
+    assert rfkill.wait_unblocked(w.host, "wlp3s0", lambda m: None, sleep=sleep) is False
+
+
+def test_release_gives_the_interface_back_down_and_forgets_it(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    bring_up(w, ["enp0s10", "wlp3s0"])
+    ops = w.ok("release", "bond0", "wlp3s0")
+    assert ops == ["ip link set wlp3s0 nomaster", "ip link set wlp3s0 down"]
+    assert "bond0/slaves/wlp3s0" not in w.host.run_dir_files()
+    assert "bond0/slave-wlp3s0.env" not in w.host.run_dir_files()
+
+
+def test_release_of_an_unplugged_interface_only_forgets_it(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    bring_up(w, ["enp0s10", "wlp3s0"])
+    w.host.links["bond0"].slaves.remove("wlp3s0")
+    del w.host.links["wlp3s0"]
+    assert w.ok("release", "bond0", "wlp3s0") == []
+    assert "bond0/slaves/wlp3s0" not in w.host.run_dir_files()
+
+
+def test_slave_env_names_config_driver_and_bitrates(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.ok("slave-env", "bond0", "wlp3s0")
+    env = (tmp_path / "run" / "wibond" / "bond0" / "slave-wlp3s0.env").read_text()
+    assert env == ("WPA_CONF=/etc/wpa_supplicant/wpa_supplicant.conf\nWPA_DRIVER=nl80211\n"
+                   "BITRATES=legacy-2.4 6 9 12 18 24 36 48 54\n")
+
+
+def test_slave_env_prefers_the_radios_own_wpa_conf(tmp_path) -> None:
+    w = World(tmp_path, PI)
+    (tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant-wlan1.conf").write_text("")
+    w.ok("slave-env", "bond0", "wlan1")
+    w.ok("slave-env", "bond0", "wlan0")
+    run = tmp_path / "run" / "wibond"
+    assert "WPA_CONF=/etc/wpa_supplicant/wpa_supplicant-wlan1.conf\n" in \
+        (run / "bond0" / "slave-wlan1.env").read_text()
+    assert "WPA_CONF=/etc/wpa_supplicant/wpa_supplicant.conf\n" in \
+        (run / "bond0" / "slave-wlan0.env").read_text()
+
+
+def test_slave_env_refuses_a_missing_wpa_conf(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    os.unlink(tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant.conf")
+    assert w.run("slave-env", "bond0", "wlp3s0") == 1
+    assert "the wpa_supplicant configuration /etc/wpa_supplicant/wpa_supplicant.conf does " \
+           "not exist" in w.said
+
+
+def test_interface_in_no_section_is_refused(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.host.add("wlan5", "wlan")
+    w.ok("create", "bond0")
+    assert w.run("enslave", "bond0", "wlan5") == 1
+    assert "wlan5 matches no slave section of [bond0]" in w.said
+
+
+# -- patterns and primary ---------------------------------------------------------------
+
+def test_a_dongle_matching_the_primary_section_becomes_primary(tmp_path) -> None:
+    conf = "[bond0]\n[[wlx*]]\n[[wlan0]]\n"
+    w = World(tmp_path, conf)
+    w.host.add("wlan0", "wlan")
+    w.host.add("wlx001122334455", "wlan")
+    w.ok("create", "bond0")
+    w.ok("enslave", "bond0", "wlan0")
+    assert w.host.links["bond0"].bonding["primary"] == ""
+    ops = w.ok("enslave", "bond0", "wlx001122334455")
+    assert ops[-1] == "write /sys/class/net/bond0/bonding/primary wlx001122334455"
+
+
+def test_device_fitting_two_bonds_joins_neither(tmp_path) -> None:
+    conf = "[bond0]\n[[wlx*]]\n[bond1]\n[[usb]]\nmatch_driver = rtl*\n"
+    w = World(tmp_path, conf, lookup=lambda n: Device(n, driver="rtl8xxxu"))
+    w.host.add("wlx00aa", "wlan")
+    w.ok("create", "bond0")
+    assert w.run("enslave", "bond0", "wlx00aa") == 1
+    assert "joins none" in w.said
+
+
+# -- DHCP -----------------------------------------------------------------------------
+
+def test_dhcpv4_and_dhcpv6_use_one_duid_from_the_machine_id(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    w.ok("create", "bond0")
+    w.ok("dhcp-config", "bond0", "ipv4")
+    ops = w.ok("dhcp-config", "bond0", "ipv6")
+    assert ops == ["save /var/lib/dhcpv6/dhcp6c_duid"]
+    duid = identity.default_duid(bytes.fromhex(MACHINE_ID))
+    assert duid[:6] == bytes.fromhex("00020000ab11")  # DUID-EN, systemd's number
+    run = tmp_path / "run" / "wibond" / "bond0"
+    v4 = (run / "dhclient.conf").read_text()
+    client_id = "ff:" + identity.hexcolon(struct.pack(">I", identity.iaid("bond0"))) + ":" + \
+        identity.hexcolon(duid)
+    assert f"send dhcp-client-identifier {client_id};" in v4
+    assert 'send host-name "laptop";' in v4
+    assert (run / "dhclient.env").read_text() == "METRIC=100\n"
+    raw = (tmp_path / "var" / "lib" / "dhcpv6" / "dhcp6c_duid").read_bytes()
+    assert raw == struct.pack("=H", len(duid)) + duid
+    v6 = (run / "dhcp6c.conf").read_text()
+    assert f"send ia-na {identity.iaid('bond0')};" in v6 and "interface bond0 {" in v6
+
+
+def test_systemd_duid_matches_systemd_test_vector() -> None:
+    # systemd's dhcp-duid.c asserts this DUID for machine ID 01..10 in test mode.
+    assert identity.hexcolon(identity.default_duid(bytes(range(1, 17)))) == \
+        "00:02:00:00:ab:11:61:77:40:de:13:42:c3:a2"
+
+
+def test_siphash_reference_vector() -> None:
+    assert identity.siphash24(bytes(range(16)), bytes(range(15))) == 0xA129CA6149BE45E5
+
+
+def test_configured_duid_is_used_as_given(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\nduid = 00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10\n"
+                        "[[eth0]]\n")
+    w.ok("dhcp-config", "bond0", "ipv4")
+    text = (tmp_path / "run" / "wibond" / "bond0" / "dhclient.conf").read_text()
+    assert ":00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10;" in text
+
+
+def test_no_machine_id_is_a_clear_error(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    os.unlink(tmp_path / "etc" / "machine-id")
+    assert w.run("dhcp-config", "bond0", "ipv4") == 1
+    assert "/etc/machine-id is missing" in w.said and "duid" in w.said
+
+
+def test_wait_active_waits_for_link_and_mac(tmp_path) -> None:
+    from wibond import dhcp
+
+    w = archwiki(tmp_path)
+    w.host.links["enp0s10"].carrier = False
+    w.host.links["wlp3s0"].carrier = False
+    bring_up(w, ["enp0s10", "wlp3s0"])
+    states = []
+
+    def sleep(_s: float) -> None:
+        states.append(dhcp.settled(w.host, "bond0"))
+        if len(states) == 3:
+            w.host.links["wlp3s0"].carrier = True  # associated
+            w.host.links["bond0"].mac = "00:00:00:00:00:00"  # the bond not yet following
+        if len(states) == 5:
+            w.host._follow_mac(w.host.links["bond0"])
+
+    said: list[str] = []
+    dhcp.wait_active(w.host, "bond0", said.append, sleep=sleep)
+    assert states[0] == "no slave has link yet"
+    assert states[3] == "the bond has not taken wlp3s0's MAC yet"
+    assert said[-1] == "bond0: active slave wlp3s0, MAC 52:54:00:00:00:20"
+
+
+def test_wait_active_fails_without_the_bond(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    assert w.run("wait-active", "bond0") == 1
+    assert "bond0 does not exist" in w.said
+
+
+def test_dhcp_clean_takes_dhcp_addresses_and_routes_keeps_static(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\naddress = 10.9.9.9/24\ndhcp = ipv4, ipv6\n[[eth0]]\n")
+    w.host.add("eth0")
+    bring_up(w, ["eth0"])
+    bond = w.host.links["bond0"]
+    bond.addrs.append({"family": "inet", "local": "192.168.77.150", "prefixlen": 24,
+                       "scope": "global", "dynamic": True})
+    bond.addrs.append({"family": "inet6", "local": "fd77::150", "prefixlen": 128,
+                       "scope": "global", "dynamic": True})
+    bond.addrs.append({"family": "inet6", "local": "fd77::aa", "prefixlen": 64,
+                       "scope": "global", "dynamic": True})  # SLAAC: the kernel's
+    bond.routes.append({"family": 4, "dst": "default", "gateway": "192.168.77.1", "metric": 100})
+    w.ok("dhcp-config", "bond0", "ipv4")
+    ops = w.ok("dhcp-clean", "bond0", "ipv4")
+    assert ops == ["ip addr del 192.168.77.150/24 dev bond0",
+                   "ip -4 route del default via 192.168.77.1 dev bond0 metric 100"]
+    ops = w.ok("dhcp-clean", "bond0", "ipv6")
+    assert ops == ["ip addr del fd77::150/128 dev bond0"]
+    assert [a["local"] for a in bond.addrs] == ["10.9.9.9", "fd77::aa"]
+    assert "bond0/dhclient.conf" not in w.host.run_dir_files()
+
+
+# -- static ------------------------------------------------------------------------------
+
+def test_static_address_route_metric_and_dns(tmp_path) -> None:
+    w = World(tmp_path, PI)
+    (tmp_path / "etc" / "resolv.conf").write_text("nameserver 9.9.9.9\n")
+    w.ok("create", "bond0")
+    ops = w.ok("static", "bond0")
+    assert ops == ["ip addr add 192.168.43.150/24 dev bond0",
+                   "ip -4 route replace default via 192.168.43.1 dev bond0 metric 100 proto static",
+                   "save /etc/resolv.conf"]
+    assert (tmp_path / "etc" / "resolv.conf").read_text().endswith("nameserver 192.168.43.1\n")
+    assert w.ok("static", "bond0") == []
+    w.ok("delete", "bond0")
+    assert (tmp_path / "etc" / "resolv.conf").read_text() == "nameserver 9.9.9.9\n"
+
+
+def test_static_dns_through_resolvconf_when_installed(tmp_path) -> None:
+    w = World(tmp_path, PI, programs=("modprobe", "systemctl", "resolvconf"))
+    w.ok("create", "bond0")
+    ops = w.ok("static", "bond0")
+    assert ops[-1] == "resolvconf -a bond0.wibond"
+    assert w.host.resolvconf == {"bond0.wibond": "nameserver 192.168.43.1\n"}
+    assert w.ok("static", "bond0") == []
+    w.ok("delete", "bond0")
+    assert w.host.resolvconf == {}
+
+
+def test_resolv_conf_link_is_left_to_its_owner(tmp_path) -> None:
+    w = World(tmp_path, PI)
+    os.symlink("/run/systemd/resolve/stub-resolv.conf", tmp_path / "etc" / "resolv.conf")
+    w.ok("create", "bond0")
+    w.ok("static", "bond0")
+    assert os.path.islink(tmp_path / "etc" / "resolv.conf")
+    assert "DNS servers not set" in w.said
+
+
+def test_gateway_outside_the_subnets_is_added_onlink(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\naddress = 10.0.0.5/32\ngateway = 10.0.0.1\n[[eth0]]\n")
+    w.ok("create", "bond0")
+    assert w.ok("static", "bond0") == [
+        "ip addr add 10.0.0.5/32 dev bond0",
+        "ip -4 route replace default via 10.0.0.1 dev bond0 metric 100 proto static onlink"]
+
+
+# -- the whole life --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("conf", [ARCHWIKI, PI], ids=["archwiki", "raspberry-pi"])
+def test_stop_leaves_nothing_behind(tmp_path, conf: str) -> None:
+    w = World(tmp_path, conf)
+    (tmp_path / "etc" / "resolv.conf").write_text("nameserver 9.9.9.9\n")
+    names = ["enp0s10", "wlp3s0"] if conf is ARCHWIKI else ["wlan0", "wlan1"]
+    for name in names:
+        w.host.add(name, "wlan" if name.startswith("wl") else "ether")
+    before = w.host.snapshot()
+    for _ in range(3):  # stop and start again, and again
+        bring_up(w, names)
+        for family in ("ipv4", "ipv6"):
+            w.ok("dhcp-config", "bond0", family)
+        w.ok("wait-active", "bond0")
+        for family in ("ipv4", "ipv6"):
+            w.ok("dhcp-clean", "bond0", family)
+        for name in reversed(names):
+            w.ok("release", "bond0", name)
+        w.ok("delete", "bond0")
+        assert w.host.snapshot() == before
+        assert w.host.run_dir_files() == []
+        assert (tmp_path / "etc" / "resolv.conf").read_text() == "nameserver 9.9.9.9\n"
+
+
+def test_delete_alone_releases_slaves_and_restores_macs(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\nmac = 02:11:22:33:44:55\n[[wlan0]]\n[[eth0]]\n")
+    w.host.add("wlan0", "wlan", "52:54:00:00:00:01")
+    w.host.add("eth0", "ether", "52:54:00:00:00:02")
+    before = w.host.snapshot()
+    bring_up(w, ["wlan0", "eth0"])
+    w.ok("delete", "bond0")
+    assert w.host.snapshot() == before
+    assert w.host.run_dir_files() == []
+
+
+# -- the command line ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [[], ["frobnicate"], ["create"], ["create", "a", "b"],
+                                  ["dhcp-config", "bond0", "ipv5"]])
+def test_usage_errors_exit_2(tmp_path, args) -> None:
+    w = archwiki(tmp_path)
+    assert w.run(*args) == 2
+    assert "usage: wibond-helper COMMAND" in w.said
+
+
+@pytest.mark.parametrize("name", ["a" * 16, "wl/an0", "wl an0", "wl;an0", "wl%an0", "wl\nan0",
+                                  "..", ""])
+def test_hostile_interface_names_exit_2_and_touch_nothing(tmp_path, name: str) -> None:
+    w = archwiki(tmp_path)
+    assert w.run("enslave", "bond0", name) == 2
+    assert w.run("create", name) == 2
+    assert w.host.mutations() == []
+
+
+def test_broken_config_is_reported_not_a_traceback(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\nmode = balance-rr\n[[wlan0]]\n")
+    assert w.run("create", "bond0") == 1
+    assert "/etc/wibond.conf has errors" in w.said and "balance-rr cannot work" in w.said
+    assert "Traceback" not in w.said
+
+
+def test_bond_not_in_config(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    assert w.run("create", "bond7") == 1
+    assert "bond7 is not a bond in /etc/wibond.conf" in w.said
+
+
+def test_journal_gets_priorities(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("JOURNAL_STREAM", "8:1234")
+    w = archwiki(tmp_path)
+    assert w.run("create", "bond7") == 1
+    assert w.said.startswith("<3>create bond7: bond7 is not a bond")
+
+
+def test_installed_helper_runs_from_the_tree(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, os.path.join(repo, "helpers", "wibond-helper"),
+                           "wait-active", "no;pe"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "contains ';'" in proc.stderr

@@ -1,0 +1,294 @@
+"""Bonds and slaves at run time: create, enslave, release, delete.
+
+Every function reads the state first and changes only what differs, so
+running it twice changes nothing the second time. What wibond did that it
+must undo (a slave it enslaved, a MAC it replaced) is recorded under
+/run/wibond/<bond>/, so stopping works from that record even when
+wibond.conf has changed or broken since.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import paths
+from .hostio import Host, HostError
+from .model import Bond
+
+NET = paths.SYSFS_NET
+BONDING_MASTERS = f"{NET}/bonding_masters"
+
+# The kernel takes these only while the bond has no slaves.
+EMPTY_ONLY = ("mode", "fail_over_mac")
+# Options that mean something in these modes only (writing them elsewhere fails).
+_PRIMARY_MODES = ("active-backup", "balance-tlb", "balance-alb")
+
+
+class HelperError(Exception):
+    """A step that cannot be done; the text says what, why and what to do."""
+
+
+# -- reading -----------------------------------------------------------------
+
+def exists(host: Host, ifname: str) -> bool:
+    return host.exists(f"{NET}/{ifname}")
+
+
+def is_bond(host: Host, ifname: str) -> bool:
+    return host.exists(f"{NET}/{ifname}/bonding")
+
+
+def master_of(host: Host, ifname: str) -> str | None:
+    target = host.readlink(f"{NET}/{ifname}/master")
+    return os.path.basename(target) if target else None
+
+
+def is_up(host: Host, ifname: str) -> bool:
+    flags = host.read(f"{NET}/{ifname}/flags")
+    return bool(flags) and int(flags, 16) & 0x1 == 0x1
+
+
+def mac_of(host: Host, ifname: str) -> str | None:
+    value = host.read(f"{NET}/{ifname}/address")
+    return value.lower() if value else None
+
+
+def slaves(host: Host, bond: str) -> list[str]:
+    return (host.read(f"{NET}/{bond}/bonding/slaves") or "").split()
+
+
+def option(host: Host, bond: str, attr: str) -> str:
+    """A bonding option as sysfs shows it, its first word ("active-backup 1" -> "active-backup")."""
+    value = host.read(f"{NET}/{bond}/bonding/{attr}") or ""
+    return value.split()[0] if value.split() else ""
+
+
+def run_dir(bond: str) -> str:
+    return f"{paths.RUN_DIR}/{bond}"
+
+
+def _slave_record(bond: str, ifname: str) -> str:
+    return f"{run_dir(bond)}/slaves/{ifname}"
+
+
+def owned(host: Host, bond: Bond) -> set[str]:
+    """Interfaces wibond may take out of this bond: named in its section or enslaved by wibond."""
+    return {s.name for s in bond.named_slaves} | set(host.listdir(f"{run_dir(bond.name)}/slaves"))
+
+
+# -- the bond ----------------------------------------------------------------
+
+def desired_options(bond: Bond) -> list[tuple[str, str]]:
+    """(sysfs attribute, value) in the order the kernel accepts them."""
+    opts = [("mode", bond.mode)]
+    if bond.mode == "active-backup":
+        opts.append(("fail_over_mac", bond.fail_over_mac))
+    # MII and ARP monitoring exclude each other: switch the unused one off first.
+    if bond.arp_interval:
+        opts += [("miimon", "0"), ("arp_interval", str(bond.arp_interval))]
+    else:
+        opts += [("arp_interval", "0"), ("miimon", str(bond.miimon))]
+    if bond.miimon and not bond.arp_interval:
+        opts += [("updelay", str(bond.updelay)), ("downdelay", str(bond.downdelay))]
+    if bond.mode in _PRIMARY_MODES:
+        opts.append(("primary_reselect", bond.primary_reselect))
+    opts += [("num_grat_arp", str(bond.num_grat_arp)), ("num_unsol_na", str(bond.num_unsol_na))]
+    return opts
+
+
+def ensure_module(host: Host) -> None:
+    if host.exists(BONDING_MASTERS):
+        return
+    # max_bonds=0: loading the module must not make a stray empty bond0.
+    modprobe = host.program("modprobe") or "modprobe"
+    try:
+        host.run(modprobe, "bonding", "max_bonds=0")
+    except HostError as e:
+        raise HelperError(f"cannot load the bonding module: {e}") from None
+
+
+def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
+    """Make the bond exist with every option set, before any slave joins; bring it up."""
+    name = bond.name
+    ensure_module(host)
+    if not exists(host, name):
+        try:
+            host.ip("link", "add", name, "type", "bond")
+        except HostError:
+            if not exists(host, name):  # lost a race with another creator: fine
+                raise
+    if not is_bond(host, name):
+        raise HelperError(f"{name} exists and is not a bond; rename the bond in "
+                          f"{paths.CONFIG} or remove the interface (ip link del {name})")
+    present = slaves(host, name)
+    foreign = [s for s in present if s not in owned(host, bond)]
+    if foreign:
+        raise HelperError(
+            f"{name} already has slaves wibond does not manage: {', '.join(foreign)}; "
+            f"another tool (netctl, systemd-networkd, ifupdown?) runs this bond. Stop it, "
+            f"or give wibond's bond another name")
+    wanted = desired_options(bond)
+    if present and any(option(host, name, a) != v for a, v in wanted if a in EMPTY_ONLY):
+        log(f"{name}: releasing {', '.join(present)} left from an earlier run to change "
+            f"{' and '.join(EMPTY_ONLY)}")
+        for ifname in present:
+            release(host, name, ifname, log)
+    if option(host, name, "mode") != bond.mode and is_up(host, name):
+        host.ip("link", "set", name, "down")
+    for attr, value in wanted:
+        if attr == "arp_interval" and value != "0":
+            _set_arp_targets(host, name, bond.arp_ip_target)
+        _set_option(host, name, attr, value)
+    if not bond.arp_interval:
+        _set_arp_targets(host, name, [])
+    if bond.mode in _PRIMARY_MODES:
+        primary = bond.slave(bond.primary) if bond.primary else None
+        if primary is not None and not primary.dynamic:
+            _set_option(host, name, "primary", primary.name)
+    if bond.mac and mac_of(host, name) != bond.mac:
+        _while_down(host, name, "address", bond.mac)
+    _stable_secret(host, bond, log)
+    if not is_up(host, name):
+        host.ip("link", "set", name, "up")
+    host.save(f"{run_dir(name)}/created", "")
+
+
+def _set_option(host: Host, bond: str, attr: str, value: str) -> None:
+    if option(host, bond, attr) == value:
+        return
+    try:
+        # An empty primary is written as a newline: the kernel ignores an empty write.
+        host.write(f"{NET}/{bond}/bonding/{attr}", value or "\n")
+    except HostError as e:
+        raise HelperError(f"{bond}: cannot set {attr} = {value}: {e}") from None
+
+
+def _set_arp_targets(host: Host, bond: str, targets: list[str]) -> None:
+    current = (host.read(f"{NET}/{bond}/bonding/arp_ip_target") or "").split()
+    for addr in current:
+        if addr not in targets:
+            host.write(f"{NET}/{bond}/bonding/arp_ip_target", f"-{addr}")
+    for addr in targets:
+        if addr not in current:
+            host.write(f"{NET}/{bond}/bonding/arp_ip_target", f"+{addr}")
+
+
+def _while_down(host: Host, ifname: str, *setting: str) -> None:
+    """`ip link set IFNAME <setting>` with the link down, as MAC changes need."""
+    was_up = is_up(host, ifname)
+    if was_up:
+        host.ip("link", "set", ifname, "down")
+    host.ip("link", "set", ifname, *setting)
+    if was_up:
+        host.ip("link", "set", ifname, "up")
+
+
+def _stable_secret(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
+    """Give the bond a stable-privacy IPv6 link-local address that survives MAC changes."""
+    if bond.ipv6_addr_gen != "stable-privacy":
+        return
+    path = f"/proc/sys/net/ipv6/conf/{bond.name}/stable_secret"
+    if not host.exists(path):
+        return  # IPv6 is off on this machine
+    from .identity import IdentityError, stable_secret
+
+    try:
+        secret = stable_secret(host, bond.name)
+    except IdentityError as e:
+        log(f"{bond.name}: no stable IPv6 link-local address: {e}")
+        return
+    if host.read(path) == secret:
+        return
+    # The link-local address is made when the link goes up: set the secret while down.
+    was_up = is_up(host, bond.name)
+    if was_up:
+        host.ip("link", "set", bond.name, "down")
+    host.write(path, secret)
+    if was_up:
+        host.ip("link", "set", bond.name, "up")
+
+
+def delete(host: Host, name: str, log) -> None:  # type: ignore[no-untyped-def]
+    """Release what is left, delete the bond wibond created; leave nothing behind."""
+    if exists(host, name) and is_bond(host, name):
+        for ifname in slaves(host, name):
+            release(host, name, ifname, log)
+        host.ip("link", "del", name)
+    for ifname in host.listdir(f"{run_dir(name)}/slaves"):
+        release(host, name, ifname, log)  # slaves that left already: restore their MAC
+    host.remove(run_dir(name))
+
+
+# -- slaves ------------------------------------------------------------------
+
+def enslave(host: Host, bond: Bond, ifname: str, section, log) -> None:  # type: ignore[no-untyped-def]
+    """Down, flush, (one MAC), master, up: the only order the kernel takes."""
+    name = bond.name
+    if not exists(host, ifname):
+        raise HelperError(f"{ifname} does not exist (unplugged?)")
+    if not exists(host, name) or not is_bond(host, name):
+        raise HelperError(f"bond {name} does not exist; wibond@{name}.service creates it "
+                          f"(see `systemctl status wibond@{name}`)")
+    master = master_of(host, ifname)
+    if master not in (None, name):
+        raise HelperError(f"{ifname} is already a slave of {master}; wibond leaves it there. "
+                          f"Release it (ip link set {ifname} nomaster) or remove it from "
+                          f"[{name}] in {paths.CONFIG}")
+    record = _slave_record(name, ifname)
+    if master is None:
+        original = mac_of(host, ifname) or ""
+        if is_up(host, ifname):
+            host.ip("link", "set", ifname, "down")
+        if host.addresses(ifname):
+            host.ip("addr", "flush", "dev", ifname)
+        if bond.mac and mac_of(host, ifname) != bond.mac:
+            host.ip("link", "set", ifname, "address", bond.mac)
+            host.save(record, original + "\n")
+        elif not host.exists(record):
+            host.save(record, "")
+        _radio_step(host, ifname, "master", name)
+    elif not host.exists(record):
+        host.save(record, "")
+    if not is_up(host, ifname):  # the driver opens a new slave; one taken down later is not
+        _radio_step(host, ifname, "up")
+    if section is not None and section.dynamic and bond.primary == section.name \
+            and bond.mode in _PRIMARY_MODES:
+        current = option(host, name, "primary")
+        if current not in slaves(host, name) or current == ifname:
+            _set_option(host, name, "primary", ifname)
+
+
+def _radio_step(host: Host, ifname: str, *setting: str) -> None:
+    """`ip link set IFNAME ...`, explaining an rfkill refusal instead of quoting it."""
+    try:
+        host.ip("link", "set", ifname, *setting)
+    except HostError as e:
+        if "RF-kill" not in str(e):
+            raise
+        from .rfkill import blocked_message
+
+        raise HelperError(blocked_message(host, ifname)
+                          or f"{ifname} is blocked by rfkill: `rfkill list` shows how") from None
+
+
+def release(host: Host, bond: str, ifname: str, log) -> None:  # type: ignore[no-untyped-def]
+    """Take IFNAME out of BOND and give it back as wibond found it (its own MAC, down)."""
+    record = _slave_record(bond, ifname)
+    if not exists(host, ifname):
+        host.remove(record)
+        return
+    master = master_of(host, ifname)
+    if master not in (None, bond):
+        log(f"{ifname} is a slave of {master}, not {bond}; left alone")
+        host.remove(record)
+        return
+    if master == bond:
+        host.ip("link", "set", ifname, "nomaster")
+    saved = (host.read(record) or "").strip() if host.exists(record) else ""
+    if saved and mac_of(host, ifname) != saved:
+        if is_up(host, ifname):
+            host.ip("link", "set", ifname, "down")
+        host.ip("link", "set", ifname, "address", saved)
+    if is_up(host, ifname) and (master == bond or host.exists(record)):
+        host.ip("link", "set", ifname, "down")
+    host.remove(record)

@@ -1,0 +1,257 @@
+"""wibond-helper: the steps wibond's units run (ExecStart=, ExecStartPre=, ...).
+
+Each command is one step, idempotent, and says what is wrong in words a
+person can act on; a failing step exits 1, a wrong call exits 2. Messages go
+to stderr, which systemd puts in the journal with the right priority.
+
+    create BOND            make the bond, every option set before a slave joins
+    static BOND            static addresses, default routes, DNS servers
+    delete BOND            release what is left, delete the bond, undo DNS
+    slave-env BOND IFACE   write the supplicant's settings for IFACE
+    wait-unblocked IFACE   wait while IFACE's radio is rfkill-blocked
+    enslave BOND IFACE     down, flush, master, up (and primary)
+    release BOND IFACE     out of the bond, back as it was
+    dhcp-config BOND ipv4|ipv6   the DHCP client's configuration and DUID
+    wait-active BOND       wait until the bond has an active slave and its MAC
+    dhcp-clean BOND ipv4|ipv6    take back what the DHCP client configured
+    match IFACE            start the slave unit of the section IFACE matches
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable
+
+from . import bondctl, config, paths
+from .bondctl import HelperError
+from .hostio import Host, HostError
+from .model import Bond, Slave, wpa_conf_for
+from .names import ifname_problem
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# syslog priorities, understood by journald at the start of a line on stderr
+_ERR, _WARNING, _INFO = 3, 4, 6
+
+
+class Output:
+    def __init__(self, stream=None) -> None:  # type: ignore[no-untyped-def]
+        self.stream = stream or sys.stderr
+        self.prefixed = "JOURNAL_STREAM" in os.environ
+
+    def _say(self, priority: int, message: str) -> None:
+        for line in message.splitlines():
+            self.stream.write(f"<{priority}>{line}\n" if self.prefixed else f"wibond-helper: {line}\n")
+        self.stream.flush()
+
+    def info(self, message: str) -> None:
+        self._say(_INFO, message)
+
+    def warning(self, message: str) -> None:
+        self._say(_WARNING, message)
+
+    def error(self, message: str) -> None:
+        self._say(_ERR, message)
+
+
+class Runtime:
+    """What a step needs: the system, the config (read once, when asked) and the output."""
+
+    def __init__(self, host: Host, out: Output,
+                 lookup: Callable[[str], object] | None = None) -> None:
+        self.host = host
+        self.out = out
+        self._loaded: config.Loaded | None = None
+        self._lookup = lookup
+
+    @property
+    def loaded(self) -> config.Loaded:
+        if self._loaded is None:
+            self._loaded = config.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
+        return self._loaded
+
+    def bond(self, name: str) -> Bond:
+        bond = self.loaded.bond(name)
+        if bond is not None:
+            return bond
+        errors = [d for d in self.loaded.errors if d.bond == name or not d.bond]
+        if errors:
+            raise HelperError(f"{name}: {paths.CONFIG} has errors, so the bond is not set up:\n"
+                              + "\n".join(str(d) for d in errors))
+        raise HelperError(f"{name} is not a bond in {paths.CONFIG}")
+
+    def device(self, ifname: str):  # type: ignore[no-untyped-def]
+        from .match import Device
+
+        lookup = self._lookup
+        if lookup is None:
+            from .devices import lookup
+        try:
+            dev = lookup(ifname)
+        except Exception as e:  # no udev here: the name is all there is to go by
+            self.out.warning(f"cannot ask udev about {ifname} ({e}); matching by name only")
+            dev = None
+        return dev or Device(ifname)
+
+    def section(self, bond: Bond, ifname: str) -> Slave:
+        """The slave section of BOND that IFNAME belongs to."""
+        from . import match
+
+        for slave in bond.named_slaves:
+            if slave.name == ifname:
+                return slave
+        if bond.dynamic_slaves:
+            try:
+                found = match.find(self.loaded.bonds, self.device(ifname))
+            except match.Conflict as e:
+                raise HelperError(str(e)) from None
+            if found is not None and found[0].name == bond.name:
+                return found[1]
+            if found is not None:
+                raise HelperError(f"{ifname} belongs to [{found[0].name}] [[{found[1].name}]], "
+                                  f"not to [{bond.name}]")
+        raise HelperError(f"{ifname} matches no slave section of [{bond.name}] in {paths.CONFIG}")
+
+
+def slave_env_path(bond: str, ifname: str) -> str:
+    """Read by the supplicant unit (EnvironmentFile= in the generator's drop-in)."""
+    return f"{bondctl.run_dir(bond)}/slave-{ifname}.env"
+
+
+# -- the steps -----------------------------------------------------------------
+
+def cmd_create(rt: Runtime, bond: str) -> None:
+    bondctl.create(rt.host, rt.bond(bond), rt.out.info)
+
+
+def cmd_static(rt: Runtime, bond: str) -> None:
+    from . import addressing
+
+    addressing.apply(rt.host, rt.bond(bond), rt.out.warning)
+
+
+def cmd_delete(rt: Runtime, bond: str) -> None:
+    from . import addressing
+
+    addressing.undo(rt.host, bond, rt.out.warning)
+    bondctl.delete(rt.host, bond, rt.out.info)
+
+
+def cmd_slave_env(rt: Runtime, bond: str, ifname: str) -> None:
+    config_bond = rt.bond(bond)
+    section = rt.section(config_bond, ifname)
+    lines = []
+    if section.wireless:
+        conf = wpa_conf_for(section, ifname, rt.host.exists)
+        if not rt.host.exists(conf):
+            raise HelperError(
+                f"{ifname}: the wpa_supplicant configuration {conf} does not exist; write it "
+                f"(wpa_passphrase SSID >> {conf}) or set wpa_conf in [{bond}] [[{section.name}]]")
+        lines = [f"WPA_CONF={conf}", f"WPA_DRIVER={section.driver}",
+                 f"BITRATES={section.bitrates or ''}"]
+    text = "".join(f"{line}\n" for line in lines)
+    path = slave_env_path(bond, ifname)
+    if rt.host.read_bytes(path) != text.encode():
+        rt.host.save(path, text)
+
+
+def cmd_wait_unblocked(rt: Runtime, ifname: str) -> None:
+    from . import rfkill
+
+    if not rfkill.wait_unblocked(rt.host, ifname, rt.out.warning):
+        raise HelperError(f"{ifname} went away while blocked")
+
+
+def cmd_enslave(rt: Runtime, bond: str, ifname: str) -> None:
+    config_bond = rt.bond(bond)
+    section = rt.section(config_bond, ifname)
+    bondctl.enslave(rt.host, config_bond, ifname, section, rt.out.info)
+
+
+def cmd_release(rt: Runtime, bond: str, ifname: str) -> None:
+    bondctl.release(rt.host, bond, ifname, rt.out.info)
+    rt.host.remove(slave_env_path(bond, ifname))
+
+
+def cmd_dhcp_config(rt: Runtime, bond: str, family: str) -> None:
+    from . import dhcp
+
+    dhcp.configure(rt.host, rt.bond(bond), family)
+
+
+def cmd_wait_active(rt: Runtime, bond: str) -> None:
+    from . import dhcp
+
+    dhcp.wait_active(rt.host, bond, rt.out.info)
+
+
+def cmd_dhcp_clean(rt: Runtime, bond: str, family: str) -> None:
+    from . import dhcp
+
+    dhcp.clean(rt.host, bond, family)
+
+
+def cmd_match(rt: Runtime, ifname: str) -> None:
+    from . import hotplug
+
+    hotplug.offer(rt, ifname)
+
+
+# name -> (function, argument kinds)
+COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
+    "create": (cmd_create, ("bond",)),
+    "static": (cmd_static, ("bond",)),
+    "delete": (cmd_delete, ("bond",)),
+    "slave-env": (cmd_slave_env, ("bond", "iface")),
+    "wait-unblocked": (cmd_wait_unblocked, ("iface",)),
+    "enslave": (cmd_enslave, ("bond", "iface")),
+    "release": (cmd_release, ("bond", "iface")),
+    "dhcp-config": (cmd_dhcp_config, ("bond", "family")),
+    "wait-active": (cmd_wait_active, ("bond",)),
+    "dhcp-clean": (cmd_dhcp_clean, ("bond", "family")),
+    "match": (cmd_match, ("iface",)),
+}
+
+
+def _usage(out: Output, message: str) -> int:
+    out.error(message)
+    out.error("usage: wibond-helper COMMAND ARGS...; commands: " + ", ".join(COMMANDS))
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None, host: Host | None = None, out: Output | None = None,
+         lookup: Callable[[str], object] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = out or Output()
+    if not args or args[0] not in COMMANDS:
+        return _usage(out, f"unknown command {args[0]!r}" if args else "no command")
+    func, kinds = COMMANDS[args[0]]
+    values = args[1:]
+    if len(values) != len(kinds):
+        return _usage(out, f"{args[0]} takes {len(kinds)} argument(s): {' '.join(kinds).upper()}")
+    for kind, value in zip(kinds, values):
+        if kind == "family":
+            if value not in ("ipv4", "ipv6"):
+                return _usage(out, f"{value!r} is not ipv4 or ipv6")
+            continue
+        problem = ifname_problem(value)
+        if problem:
+            return _usage(out, problem)
+    rt = Runtime(host or Host(out.info), out, lookup)
+    try:
+        func(rt, *values)
+    except (HelperError, HostError) as e:
+        out.error(f"{args[0]} {' '.join(values)}: {e}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # a bug: say where, briefly, never a traceback in the journal
+        tb = e.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}" if tb else "?"
+        out.error(f"{args[0]} {' '.join(values)}: internal error ({type(e).__name__} at {where}: "
+                  f"{e}); please report it")
+        return EXIT_FAILED
+    return EXIT_OK
