@@ -51,6 +51,10 @@ install: man
 		chmod 644 $(DESTDIR)$(PKGDIR)/$$f.tmp && \
 		mv $(DESTDIR)$(PKGDIR)/$$f.tmp $(DESTDIR)$(PKGDIR)/$$f || exit 1; \
 	done
+	# Bytecode now: at boot / may still be read-only and the generator would
+	# compile every module on every boot. A target Python of another version
+	# ignores these files and compiles as before.
+	$(HOST_PYTHON) -m compileall -q -d $(PKGDIR)/wibond $(DESTDIR)$(PKGDIR)/wibond
 	install -d $(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)
 	$(SUBST) generator/wibond-generator > $(DESTDIR)$(GENERATORDIR)/wibond-generator
 	$(SUBST) helpers/wibond-helper > $(DESTDIR)$(LIBEXECDIR)/wibond-helper
