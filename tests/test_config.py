@@ -245,3 +245,10 @@ def test_warnings_do_not_skip() -> None:
     texts = [str(d) for d in loaded.diagnostics]
     assert any("never fails over" in t for t in texts)
     assert any("applies to wireless slaves only" in t for t in texts)
+
+
+def test_bonds_with_dhcpv6_share_one_duid() -> None:
+    text = ("[a]\ndhcp = ipv6\n[[eth0]]\n[b]\ndhcp = ipv4, ipv6\nduid = 00:04:01:02:03\n[[eth1]]\n"
+            "[c]\nduid = 00:04:09:09:09\n[[eth2]]\n")
+    found = only_error(text)
+    assert found.startswith("/etc/wibond.conf:6: error: [b] duid: 00:04:01:02:03 differs from [a]'s auto")

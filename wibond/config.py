@@ -381,6 +381,7 @@ def _check_after_cycles(bond: Bond, report: _Reporter) -> None:
 
 
 def _check_across(bonds: list[Bond | None], report: _Reporter) -> None:
+    _check_one_dhcpv6_duid([b for b in bonds if b is not None], report)
     owner: dict[str, str] = {}
     names = {b.name for b in bonds if b is not None}
     seen: list[tuple[Bond, Slave]] = []
@@ -411,3 +412,17 @@ def _check_across(bonds: list[Bond | None], report: _Reporter) -> None:
                        "a device can join one bond only")
             else:
                 owner[slave.name] = bond.name
+
+
+def _check_one_dhcpv6_duid(bonds: list[Bond], report: _Reporter) -> None:
+    # dhcp6c reads its DUID from one file for the whole machine.
+    first: Bond | None = None
+    for bond in bonds:
+        if "ipv6" not in bond.dhcp:
+            continue
+        if first is None:
+            first = bond
+        elif bond.duid != first.duid:
+            report(ERROR, (bond.name,), "duid",
+                   f"{bond.duid} differs from [{first.name}]'s {first.duid}; bonds with DHCPv6 "
+                   "share one DUID (dhcp6c keeps one per machine)")
