@@ -110,6 +110,8 @@ class FakeHost(Host):
         return True
 
     def listdir(self, path: str) -> list[str]:
+        if path == NET.rstrip("/"):
+            return sorted(list(self.links) + (["bonding_masters"] if self.module else []))
         m = re.fullmatch(r"/sys/class/net/([^/]+)/phy80211", path)
         if m:
             link = self.links.get(m.group(1))
@@ -134,6 +136,8 @@ class FakeHost(Host):
         link, attr = self.links[m.group(1)], m.group(2)
         if attr == "address":
             return link.mac
+        if attr == "ifindex":
+            return str(list(self.links).index(link.name) + 2)
         if attr == "flags":
             return "0x1003" if link.up else "0x1002"
         if attr == "carrier":

@@ -363,6 +363,29 @@ def test_device_fitting_two_bonds_joins_neither(tmp_path) -> None:
     assert "joins none" in w.said
 
 
+def test_start_slaves_starts_the_units_of_present_interfaces(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\n[[eth0]]\n[[wlan0]]\n[[wlx*]]\n[[wlan9]]\n")
+    for name, kind in (("eth0", "ether"), ("wlan0", "wlan"), ("wlx0a0b", "wlan"),
+                       ("eth5", "ether")):
+        w.host.add(name, kind)
+    w.ok("create", "bond0")
+    assert w.ok("start-slaves", "bond0") == [
+        "systemctl start --no-block bond0-wired@eth0.service bond0-supplicant@wlan0.service "
+        "bond0-supplicant@wlx0a0b.service"]
+
+
+def test_match_starts_the_unit_of_the_pattern_section(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\n[[wlan0]]\n[[wlx*]]\n[lan]\n[[usbeth]]\nmatch_usb = 0bda:8153\n"
+                        "type = wired\n",
+              lookup=lambda n: Device(n, usb="0bda:8153" if n == "enx1" else None))
+    assert w.ok("match", "wlx00c0ffee") == ["systemctl start --no-block "
+                                            "bond0-supplicant@wlx00c0ffee.service"]
+    assert w.ok("match", "enx1") == ["systemctl start --no-block lan-wired@enx1.service"]
+    assert w.ok("match", "wlan0") == []  # its device unit starts it
+    assert w.ok("match", "eth3") == []
+    assert "eth3: no section of /etc/wibond.conf matches it; left alone" in w.said
+
+
 # -- DHCP -----------------------------------------------------------------------------
 
 def test_dhcpv4_and_dhcpv6_use_one_duid_from_the_machine_id(tmp_path) -> None:

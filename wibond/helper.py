@@ -15,6 +15,7 @@ to stderr, which systemd puts in the journal with the right priority.
     wait-active BOND       wait until the bond has an active slave and its MAC
     dhcp-clean BOND ipv4|ipv6    take back what the DHCP client configured
     match IFACE            start the slave unit of the section IFACE matches
+    start-slaves BOND      start the slave units of BOND's interfaces that are present
 """
 
 from __future__ import annotations
@@ -94,24 +95,32 @@ class Runtime:
             dev = None
         return dev or Device(ifname)
 
-    def section(self, bond: Bond, ifname: str) -> Slave:
-        """The slave section of BOND that IFNAME belongs to."""
+    def find(self, ifname: str) -> tuple[Bond, Slave] | None:
+        """The (bond, section) IFNAME belongs to, or None; asks udev only when a pattern or
+        labelled section could claim it."""
         from . import match
 
-        for slave in bond.named_slaves:
-            if slave.name == ifname:
-                return slave
-        if bond.dynamic_slaves:
-            try:
-                found = match.find(self.loaded.bonds, self.device(ifname))
-            except match.Conflict as e:
-                raise HelperError(str(e)) from None
-            if found is not None and found[0].name == bond.name:
-                return found[1]
-            if found is not None:
-                raise HelperError(f"{ifname} belongs to [{found[0].name}] [[{found[1].name}]], "
-                                  f"not to [{bond.name}]")
-        raise HelperError(f"{ifname} matches no slave section of [{bond.name}] in {paths.CONFIG}")
+        for bond in self.loaded.bonds:
+            for slave in bond.named_slaves:
+                if slave.name == ifname:
+                    return bond, slave
+        if not any(bond.dynamic_slaves for bond in self.loaded.bonds):
+            return None
+        try:
+            return match.find(self.loaded.bonds, self.device(ifname))
+        except match.Conflict as e:
+            raise HelperError(str(e)) from None
+
+    def section(self, bond: Bond, ifname: str) -> Slave:
+        """The slave section of BOND that IFNAME belongs to."""
+        found = self.find(ifname)
+        if found is None:
+            raise HelperError(f"{ifname} matches no slave section of [{bond.name}] in "
+                              f"{paths.CONFIG}")
+        if found[0].name != bond.name:
+            raise HelperError(f"{ifname} belongs to [{found[0].name}] [[{found[1].name}]], "
+                              f"not to [{bond.name}]")
+        return found[1]
 
 
 def slave_env_path(bond: str, ifname: str) -> str:
@@ -198,6 +207,12 @@ def cmd_match(rt: Runtime, ifname: str) -> None:
     hotplug.offer(rt, ifname)
 
 
+def cmd_start_slaves(rt: Runtime, bond: str) -> None:
+    from . import hotplug
+
+    hotplug.start_present(rt, rt.bond(bond))
+
+
 # name -> (function, argument kinds)
 COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     "create": (cmd_create, ("bond",)),
@@ -211,6 +226,7 @@ COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     "wait-active": (cmd_wait_active, ("bond",)),
     "dhcp-clean": (cmd_dhcp_clean, ("bond", "family")),
     "match": (cmd_match, ("iface",)),
+    "start-slaves": (cmd_start_slaves, ("bond",)),
 }
 
 

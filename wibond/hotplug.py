@@ -1,33 +1,57 @@
-"""Devices that appear at any time: start the slave unit of the section they match.
+"""Interfaces and their slave units: which unit serves a device, and starting it.
 
-udev/90-wibond.rules hands each new interface to wibond-match@<iface>.service
-(only while some section is a pattern or a label); that unit runs this. An
-interface named in wibond.conf needs none of it: its device unit pulls in its
-slave unit directly.
+A slave named in wibond.conf is started by its device unit (the generator's
+.wants link), at boot and whenever it is plugged. An interface that a
+pattern or labelled section claims is handed by udev/90-wibond.rules to
+wibond-match@<iface>.service, which calls `offer`. `start_present` serves
+`systemctl start wibond@<bond>` after a stop: the devices are there already,
+so no device event will start their slave units.
 """
 
 from __future__ import annotations
 
-from . import match, paths
-from .bondctl import HelperError
+from . import bondctl, paths
+from .model import Bond, Slave
 from .names import escape_instance
 from .plan import slave_template
 
 
+def unit_for(bond: Bond, section: Slave, ifname: str) -> str:
+    return slave_template(bond.name, section).replace("@.", f"@{escape_instance(ifname)}.", 1)
+
+
+def _start(rt, units: list[str]) -> None:  # type: ignore[no-untyped-def]
+    systemctl = rt.host.program("systemctl") or "systemctl"
+    # --no-block: this runs inside a unit's start job; waiting for another job would deadlock.
+    rt.host.run(systemctl, "start", "--no-block", *units)
+
+
 def offer(rt, ifname: str) -> None:  # type: ignore[no-untyped-def]
-    dev = rt.device(ifname)
-    try:
-        found = match.find(rt.loaded.bonds, dev)
-    except match.Conflict as e:
-        raise HelperError(str(e)) from None
+    found = rt.find(ifname)
     if found is None:
         rt.out.info(f"{ifname}: no section of {paths.CONFIG} matches it; left alone")
         return
     bond, section = found
     if not section.dynamic:
         return  # named in the file: its device unit starts its slave unit
-    unit = slave_template(bond.name, section).replace("@.", f"@{escape_instance(ifname)}.", 1)
+    unit = unit_for(bond, section, ifname)
     rt.out.info(f"{ifname} matches [{bond.name}] [[{section.name}]]: starting {unit}")
-    systemctl = rt.host.program("systemctl") or "systemctl"
-    # --no-block: this runs inside a unit's start job; waiting for another job would deadlock.
-    rt.host.run(systemctl, "start", "--no-block", unit)
+    _start(rt, [unit])
+
+
+def start_present(rt, bond: Bond) -> None:  # type: ignore[no-untyped-def]
+    units = []
+    for ifname in rt.host.listdir(paths.SYSFS_NET):
+        # bonding_masters lives there too; interfaces have an ifindex.
+        if ifname == "lo" or not rt.host.exists(f"{paths.SYSFS_NET}/{ifname}/ifindex") or \
+                bondctl.is_bond(rt.host, ifname):
+            continue
+        try:
+            found = rt.find(ifname)
+        except bondctl.HelperError as e:
+            rt.out.warning(str(e))
+            continue
+        if found is not None and found[0].name == bond.name:
+            units.append(unit_for(bond, found[1], ifname))
+    if units:
+        _start(rt, units)
