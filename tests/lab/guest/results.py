@@ -1,0 +1,78 @@
+"""Results writer: checks (name/passed/detail) and figures (name/value/unit) -> out/result.json.
+
+    with Results() as res:            # an exception inside is recorded as a failed check
+        res.check("bond exists", st is not None, st)
+        res.figure("failover loss", 4, "pings")
+
+The file is rewritten after every check/figure (marked "complete": false) so a run that dies
+half way still leaves evidence; leaving the with-block writes the final version.
+passed = at least one check, all checks passed, no exception.
+"""
+import json
+import os
+import time
+import traceback
+
+from .paths import OUT_DIR, RESULT_FILE, SCENARIO_DIR
+from .util import log
+
+
+class Results:
+    def __init__(self, path=RESULT_FILE, scenario=None):
+        self.path = path
+        self.scenario = scenario or os.environ.get("WIBOND_LAB_SCENARIO") or SCENARIO_DIR.name
+        self.checks = []
+        self.figures = []
+        self.notes = []
+        self.t0 = time.monotonic()
+        self.complete = False
+
+    def check(self, name, passed, detail=""):
+        passed = bool(passed)
+        if not isinstance(detail, (str, int, float, bool, type(None), list, dict)):
+            detail = repr(detail)
+        self.checks.append({"name": name, "passed": passed, "detail": detail,
+                            "t": round(time.monotonic() - self.t0, 2)})
+        log(f"CHECK {'PASS' if passed else 'FAIL'}: {name} {detail if detail != '' else ''}")
+        self.write()
+        return passed
+
+    def figure(self, name, value, unit=""):
+        self.figures.append({"name": name, "value": value, "unit": unit})
+        log(f"FIGURE {name} = {value} {unit}")
+        self.write()
+
+    def note(self, text):
+        self.notes.append(str(text))
+        self.write()
+
+    @property
+    def passed(self):
+        return bool(self.checks) and all(c["passed"] for c in self.checks)
+
+    def as_dict(self):
+        return {"scenario": self.scenario, "passed": self.passed, "complete": self.complete,
+                "checks": self.checks, "figures": self.figures, "notes": self.notes,
+                "duration_s": round(time.monotonic() - self.t0, 2)}
+
+    def write(self):
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = f"{self.path}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.as_dict(), f, indent=2, default=str)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, exc, tb):
+        if etype is not None:
+            self.checks.append({"name": f"no exception ({etype.__name__})", "passed": False,
+                                "detail": "".join(traceback.format_exception(etype, exc, tb))[-3000:],
+                                "t": round(time.monotonic() - self.t0, 2)})
+            log("".join(traceback.format_exception(etype, exc, tb)))
+        self.complete = True
+        self.write()
+        return False
