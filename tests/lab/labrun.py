@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""Run wibond lab scenarios in a QEMU (TCG) VM with Debian's kernel: bonding + mac80211_hwsim.
+
+CLI:
+    python3 tests/lab/labrun.py run SCENARIO [SCENARIO ...] [--out DIR] [--timeout S]
+                                    [--boot-each] [--no-install] [--console-journal] [--json]
+    python3 tests/lab/labrun.py list
+    python3 tests/lab/labrun.py build [build-image args]     (same as tests/lab/build-image)
+
+SCENARIO is a name under tests/lab/scenarios/ or a path to a scenario directory.  Consecutive
+scenarios whose fixture.json says "shared_boot": true (and that have no etc/ of their own) run
+in one boot, with a cleanup between them; every other scenario gets a boot of its own.
+--boot-each gives every scenario its own boot.  Exit status 1 if any scenario failed.
+
+From Python / pytest:
+    sys.path.insert(0, "tests/lab"); import labrun
+    res = labrun.run_scenario("boot")            # one boot, one scenario
+    results = labrun.run_scenarios(["boot", "plain-bond"])
+    assert res["passed"], labrun.failed_checks(res)
+
+Per boot (see README.md): tests/lab/build-image (seconds when the cached image is current) ->
+a share dir with guest/, scenarios/<name>/, plan.json and rootfs/ (= `make install DESTDIR=`
++ tests/lab/overlay/ + the lab unit links + the scenario's etc/) -> qemu -snapshot on the cached
+root.img; the initramfs copies rootfs/ over the root -> results in out/<name>/.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LAB = Path(__file__).resolve().parent
+REPO = LAB.parent.parent
+SCENARIOS = LAB / "scenarios"
+DEFAULT_CACHE = os.environ.get("WIBOND_LAB_CACHE", "/var/cache/wibond-lab")
+CLEANUP_ALLOWANCE_S = 60
+LAB_UNITS = {"sysinit.target.wants": ["wibond-lab-fixture.service", "wibond-lab-watchdog.service"],
+             "multi-user.target.wants": ["wibond-lab-run.service"]}
+DEFAULT_BOOT_LIMIT_S = 180  # guest watchdog: power off when the runner has not started by then
+GUEST_FILES = ("result.json", "check.log", "journal.txt", "state.txt", "fixture-state.json",
+               "hostapd.log", "dnsmasq.log")
+
+
+def _log(msg):
+    print(f"[labrun {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def scenario_dir(name):
+    p = Path(name)
+    if p.is_dir() and (p / "check.py").exists():
+        return p.resolve()
+    p = SCENARIOS / name
+    if (p / "check.py").exists():
+        return p
+    raise FileNotFoundError(f"no scenario '{name}' (looked for {p}/check.py)")
+
+
+def list_scenarios():
+    return sorted(p.name for p in SCENARIOS.iterdir() if (p / "check.py").exists())
+
+
+def fixture_config(scen):
+    f = Path(scen) / "fixture.json"
+    return json.loads(f.read_text()) if f.exists() else {}
+
+
+def can_share_boot(scen):
+    """A scenario may share a boot when it says so and brings no etc/ (boot-time config)."""
+    try:
+        return bool(fixture_config(scen).get("shared_boot")) and not (Path(scen) / "etc").exists()
+    except ValueError:
+        return False
+
+
+_image_checked = {}
+
+
+def image_dir(cache=DEFAULT_CACHE, build=True):
+    """The current cached image; runs build-image first (once per process) so a changed
+    build-image or package list is never silently ignored (a no-op takes a few seconds)."""
+    cache = str(cache)
+    if build and cache not in _image_checked:
+        r = subprocess.run([sys.executable, str(LAB / "build-image"), "--cache", cache],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"build-image failed (rc={r.returncode}):\n{r.stdout[-4000:]}")
+        _image_checked[cache] = r.stdout
+    cur = Path(cache) / "current"
+    if not (cur / "complete").exists() or not (cur / "root.img").exists():
+        raise FileNotFoundError(f"no lab image in {cache}; run tests/lab/build-image")
+    return cur.resolve()
+
+
+def lab_available():
+    """True when a run can work here: root, and qemu present or installable with apt-get."""
+    return os.geteuid() == 0 and (shutil.which("qemu-system-x86_64") is not None
+                                  or shutil.which("apt-get") is not None)
+
+
+def _copytree_over(src, dst):
+    """Copy src/. over dst/ replacing files (never writing through existing files)."""
+    if Path(src).is_dir():
+        Path(dst).mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-a", "--remove-destination", f"{src}/.", str(dst)], check=True)
+
+
+def _ignore_pycache(_d, names):
+    return [n for n in names if n == "__pycache__" or n.endswith(".pyc")]
+
+
+def _excerpt(path, tail=60, grep=("wibond",), max_grep=150):
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return {}
+    hits = [ln for ln in lines if any(g in ln.lower() for g in grep)]
+    return {"tail": lines[-tail:], "wibond": hits[-max_grep:]}
+
+
+def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None):
+    """The files the initramfs copies over the cached root: product, lab units, scenario etc/."""
+    t = time.monotonic()
+    rootfs.mkdir(parents=True)
+    info = {}
+    if install:
+        with open(log_dir / "install.log", "w") as lf:
+            r = subprocess.run(["make", "-C", str(REPO), "install", f"DESTDIR={rootfs}"],
+                               stdout=lf, stderr=subprocess.STDOUT)
+        info["install_rc"] = r.returncode
+        if r.returncode != 0:
+            raise RuntimeError(f"make install failed (rc={r.returncode}); see {log_dir / 'install.log'}")
+    _copytree_over(LAB / "overlay", rootfs)
+    sysd = rootfs / "etc/systemd/system"
+    for wants, units in LAB_UNITS.items():
+        (sysd / wants).mkdir(parents=True, exist_ok=True)
+        for u in units:
+            (sysd / wants / u).symlink_to(f"/etc/systemd/system/{u}")
+    for scen in scen_dirs:
+        _copytree_over(scen / "etc", rootfs / "etc")
+    info["rootfs_s"] = round(time.monotonic() - t, 2)
+    return info
+
+
+def precompile(share, image):
+    """Byte-compile the guest library and the scenarios with the host's python when it has the
+    guest's major.minor (saves compiling under TCG at every import; `make install` already
+    ships the product's bytecode).  Returns True when done."""
+    want = json.loads((image / "manifest.json").read_text()).get("guest_python")
+    if want != f"{sys.version_info.major}.{sys.version_info.minor}":
+        return False
+    jobs = [(share / "guest", "/mnt/lab/guest"), (share / "scenarios", "/mnt/lab/scenarios")]
+    for d, guest_path in jobs:
+        if d.is_dir():
+            subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "-s", str(d),
+                            "-p", guest_path, str(d)], check=False, stdout=subprocess.DEVNULL)
+    return True
+
+
+def qemu_cmd(image, share, console, label, extra_append=""):
+    append = ("console=ttyS0,115200 root=/dev/vda rw panic=-1 wibond.lab=1 "
+              f"wibond.lab.scenario={label} systemd.show_status=1 " + extra_append).strip()
+    return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1024",
+            "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
+            "-serial", f"file:{console}",
+            "-kernel", str(image / "vmlinuz"), "-initrd", str(image / "initrd.img"),
+            "-append", append,
+            "-drive", f"file={image / 'root.img'},if=virtio,format=raw,snapshot=on",
+            "-virtfs", f"local,path={share},mount_tag=lab,security_model=none,id=lab",
+            "-device", "virtio-rng-pci", "-nic", "none"]
+
+
+def _new_result(name, out, console):
+    return {"scenario": name, "passed": False, "out_dir": str(out), "console_log": str(console),
+            "checks": [], "figures": [], "timings": {}}
+
+
+def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
+             console_journal=False, quiet=False, append=""):
+    """One boot running `names` in order.  `out` is the boot's directory; with one scenario it
+    is also that scenario's directory, with several each gets out/<name>/.
+    Returns the list of result dicts (never raises for a failing scenario)."""
+    t_all = time.monotonic()
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    scens = [scenario_dir(n) for n in names]
+    snames = [s.name for s in scens]
+    single = len(scens) == 1
+    sdirs = {s: (out if single else out / s) for s in snames}
+    share = out / "share"
+    console = out / "console.log"
+    results = {s: _new_result(s, sdirs[s], console) for s in snames}
+    boot_timings = {}
+
+    def finish_all(error=None):
+        for s in snames:
+            r = results[s]
+            if error:
+                r["error"] = error
+                r["checks"].append({"name": "boot", "passed": False, "detail": error})
+            r["timings"].update(boot_timings)
+            r["timings"]["total_s"] = round(time.monotonic() - t_all, 2)
+            if len(snames) > 1:
+                r["shared_boot_with"] = snames
+            _save(r, sdirs[s], quiet)
+        return [results[s] for s in snames]
+
+    limits = []
+    for s in scens:
+        try:
+            limits.append(float(fixture_config(s).get("timeout", 300)))
+        except ValueError as e:
+            return finish_all(f"bad fixture.json in {s}: {e}")
+    boot_limit = int(fixture_config(scens[0]).get("boot_limit", DEFAULT_BOOT_LIMIT_S))
+    limit = timeout or (sum(limits) + boot_limit + 60 + CLEANUP_ALLOWANCE_S * (len(scens) - 1))
+    try:
+        image = image_dir(cache)
+    except (RuntimeError, FileNotFoundError) as e:
+        return finish_all(str(e))
+    manifest = json.loads((image / "manifest.json").read_text())
+    for s in snames:
+        results[s]["image"] = manifest.get("key")
+    t = time.monotonic()
+    (share / "out").mkdir(parents=True)
+    shutil.copytree(LAB / "guest", share / "guest", ignore=_ignore_pycache)
+    for s in scens:
+        shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_pycache, symlinks=True)
+    (share / "plan.json").write_text(json.dumps({"scenarios": snames}) + "\n")
+    try:
+        boot_timings.update(prepare_rootfs(share / "rootfs", scens, install=install, log_dir=out))
+    except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+        return finish_all(f"prepare run files: {e}")
+    boot_timings["precompiled"] = precompile(share, image)
+    boot_timings["prepare_s"] = round(time.monotonic() - t, 2)
+
+    append = f"wibond.lab.boot_limit={boot_limit} {append}"
+    if console_journal:
+        append = f"{append} systemd.journald.forward_to_console=1"
+    cmd = qemu_cmd(image, share, console, ",".join(snames), append)
+    (out / "qemu-cmd.txt").write_text(" ".join(cmd) + "\n")
+    if not quiet:
+        _log(f"{' + '.join(snames)}: booting (deadline {limit:.0f}s), console: {console}")
+    t = time.monotonic()
+    p = subprocess.run(["timeout", "--kill-after=10", str(int(limit))] + cmd,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    boot_timings["qemu_wall_s"] = round(time.monotonic() - t, 2)
+    timed_out = p.returncode in (124, 137)
+    if p.stdout.strip():
+        (out / "qemu-output.txt").write_text(p.stdout)
+    fatal = [ln.strip() for ln in _lines(console)
+             if ln.lstrip().startswith("wibond-lab") and ": FATAL: " in ln]
+    if (share / "out" / "boot-fatal.txt").exists():
+        shutil.copy2(share / "out" / "boot-fatal.txt", out / "boot-fatal.txt")
+
+    for s in snames:
+        r = results[s]
+        r["qemu_exit"] = p.returncode
+        r["qemu_timed_out"] = timed_out
+        gout = share / "out" / s
+        if not single:
+            sdirs[s].mkdir(parents=True, exist_ok=True)
+        for f in GUEST_FILES:
+            if (gout / f).exists():
+                shutil.copy2(gout / f, sdirs[s] / ("guest-result.json" if f == "result.json" else f))
+        rfile = gout / "result.json"
+        if rfile.exists():
+            try:
+                g = json.loads(rfile.read_text())
+            except ValueError as e:
+                g = {"passed": False, "error": f"unreadable result.json: {e}"}
+            for k in ("checks", "figures", "notes", "complete", "check_exit", "check_timed_out",
+                      "fixture", "error"):
+                if k in g:
+                    r[k] = g[k]
+            r["passed"] = bool(g.get("passed")) and not timed_out
+            if "check_started_uptime_s" in g:
+                r["timings"]["check_started_uptime_s"] = g["check_started_uptime_s"]
+                if s == snames[0]:
+                    r["timings"]["boot_to_check_s"] = g["check_started_uptime_s"]
+            if "check_duration_s" in g:
+                r["timings"]["check_s"] = g["check_duration_s"]
+            fx = g.get("fixture") or {}
+            for k in ("duration_s", "cleanup_s"):
+                if k in fx:
+                    r["timings"][f"fixture_{k}"] = fx[k]
+        else:
+            r["passed"] = False
+            why = fatal[-1] if fatal else \
+                "no result file from the guest (boot failure, earlier scenario hung, or timeout?)"
+            r.setdefault("error", why)
+            r["checks"].append({"name": "guest wrote a result", "passed": False,
+                                "detail": f"{why}; qemu exit {p.returncode}; see {console}"})
+        if timed_out:
+            r["checks"].append({"name": "VM finished before the deadline", "passed": False,
+                                "detail": f"killed after {limit:.0f}s"})
+        r["journal_excerpt"] = _excerpt(sdirs[s] / "journal.txt")
+        r["console_excerpt"] = _excerpt(console, tail=30, grep=("wibond", "lab"), max_grep=0).get("tail", [])
+        if not single:
+            try:
+                os.symlink("../console.log", sdirs[s] / "console.log")
+            except OSError:
+                pass
+    # the rootfs tree is large-ish and reproducible; the guest results were copied out
+    shutil.rmtree(share / "rootfs", ignore_errors=True)
+    return finish_all()
+
+
+def _lines(path):
+    try:
+        return Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _save(result, out, quiet):
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    if not quiet:
+        _print_result(result)
+
+
+def failed_checks(result):
+    """Human-readable lines for the failed checks of a result (for assertion messages)."""
+    lines = [f"{c.get('name')}: {c.get('detail')}" for c in result.get("checks", [])
+             if not c.get("passed")]
+    if result.get("error"):
+        lines.append(f"error: {result['error']}")
+    lines.append(f"details in {result.get('out_dir')}")
+    return "\n".join(lines)
+
+
+KEEP_RUNS = 30
+
+
+def _default_out(cache, label):
+    """<cache>/runs/<time>-<label>, pruning all but the newest KEEP_RUNS runs."""
+    runs = Path(cache) / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    old = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for p in old[:max(0, len(old) - KEEP_RUNS + 1)]:
+        shutil.rmtree(p, ignore_errors=True)
+    return runs / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"
+
+
+def plan_boots(names, boot_each=False):
+    """Group scenario names into boots: runs of consecutive shareable scenarios share one."""
+    boots = []
+    for n in names:
+        share = not boot_each and can_share_boot(scenario_dir(n))
+        if share and boots and boots[-1][0] and n not in boots[-1][1]:
+            boots[-1][1].append(n)
+        else:
+            boots.append((share, [n]))
+    return [b for _s, b in boots]
+
+
+def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
+                  console_journal=False, quiet=False, boot_each=False, append=""):
+    """Run scenarios (sharing boots where allowed); returns one result dict per scenario.
+    Output: <out>/<name>/ for each scenario (<out> defaults to <cache>/runs/<time>/)."""
+    out = Path(out) if out else _default_out(cache, "+".join(Path(n).name for n in names)[:80])
+    results = []
+    for group in plan_boots(names, boot_each):
+        bdir = out / group[0] if len(group) == 1 else out / ("boot-" + "+".join(group))
+        res = run_boot(group, bdir, timeout=timeout, install=install, cache=cache,
+                       console_journal=console_journal, quiet=quiet, append=append)
+        if len(group) > 1:  # make <out>/<name> exist for every scenario
+            for r in res:
+                link = out / r["scenario"]
+                if not link.exists():
+                    link.symlink_to(Path(r["out_dir"]).relative_to(out))
+        results += res
+    return results
+
+
+def run_scenario(name, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
+                 console_journal=False, quiet=False, append=""):
+    """Boot once, run scenario `name`, return its result dict (never raises for a failing
+    scenario; 'passed' says it).  Result also saved as <out>/result.json."""
+    sname = scenario_dir(name).name
+    out = Path(out) if out else _default_out(cache, sname)
+    return run_boot([name], out, timeout=timeout, install=install, cache=cache,
+                    console_journal=console_journal, quiet=quiet, append=append)[0]
+
+
+def _print_result(r):
+    print(f"\n=== scenario {r['scenario']}: {'PASSED' if r['passed'] else 'FAILED'}")
+    for c in r.get("checks", []):
+        d = c.get("detail", "")
+        d = d if isinstance(d, str) else json.dumps(d, default=str)
+        print(f"  [{'PASS' if c.get('passed') else 'FAIL'}] {c.get('name')}"
+              + (f": {d[:300]}" if d else ""))
+    for f in r.get("figures", []):
+        print(f"  figure {f['name']} = {f['value']} {f.get('unit', '')}")
+    if r.get("error"):
+        print(f"  error: {r['error']}")
+    print(f"  timings: {json.dumps(r.get('timings', {}))}")
+    print(f"  out: {r['out_dir']}  (result.json, console.log, journal.txt, state.txt, check.log)")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run scenarios (boots shared where the scenarios allow)")
+    r.add_argument("scenarios", nargs="+")
+    r.add_argument("--out", help="output dir (with one scenario: its dir; else one subdir each)")
+    r.add_argument("--timeout", type=float, help="QEMU wall-clock deadline per boot, seconds")
+    r.add_argument("--boot-each", action="store_true", help="one boot per scenario, always")
+    r.add_argument("--no-install", action="store_true", help="skip make install (product absent)")
+    r.add_argument("--console-journal", action="store_true", help="forward the journal to the console")
+    r.add_argument("--append", default="", help="extra kernel command line (e.g. systemd.log_level=debug)")
+    r.add_argument("--json", action="store_true", help="print the results as JSON at the end")
+    r.add_argument("--cache", default=DEFAULT_CACHE)
+    sub.add_parser("list", help="list scenarios")
+    b = sub.add_parser("build", help="build/refresh the cached image (tests/lab/build-image)")
+    b.add_argument("args", nargs=argparse.REMAINDER)
+    a = ap.parse_args(argv)
+
+    if a.cmd == "list":
+        print("\n".join(list_scenarios()))
+        return 0
+    if a.cmd == "build":
+        return subprocess.run([sys.executable, str(LAB / "build-image")] + a.args).returncode
+    if os.geteuid() != 0:
+        print("labrun: must run as root (qemu, 9p, make install into the run tree)", file=sys.stderr)
+        return 2
+    for s in a.scenarios:
+        scenario_dir(s)  # fail early on a typo
+    t0 = time.monotonic()
+    _log("checking the cached image (tests/lab/build-image)")
+    image_dir(a.cache)
+    _log(f"image ready in {time.monotonic() - t0:.1f}s")
+    if a.out and len(a.scenarios) == 1:
+        results = [run_scenario(a.scenarios[0], out=a.out, timeout=a.timeout,
+                                install=not a.no_install, cache=a.cache,
+                                console_journal=a.console_journal, append=a.append)]
+    else:
+        results = run_scenarios(a.scenarios, out=a.out, timeout=a.timeout,
+                                install=not a.no_install, cache=a.cache,
+                                console_journal=a.console_journal, boot_each=a.boot_each,
+                                append=a.append)
+    print("\n=== summary")
+    print("  (wall = the whole boot the scenario ran in; check = its check.py in the guest)")
+    for r in results:
+        t = r["timings"]
+        shared = f"  [one boot: {'+'.join(r['shared_boot_with'])}]" if r.get("shared_boot_with") else ""
+        print(f"  {'PASS' if r['passed'] else 'FAIL'}  {r['scenario']:<20} wall {t.get('total_s', 0):6.1f}s"
+              f"  check {t.get('check_s', 0):5.1f}s  {r['out_dir']}{shared}")
+    nfail = sum(not r["passed"] for r in results)
+    print(f"  {len(results) - nfail}/{len(results)} passed in {time.monotonic() - t0:.0f}s")
+    if a.json:
+        print(json.dumps(results, indent=2, default=str))
+    return 1 if nfail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
