@@ -30,7 +30,7 @@ SUBST = sed -e '1s|^\#!.*python3.*|\#!$(PYTHON)|' \
 	-e 's|^LIBEXECDIR = .*|LIBEXECDIR = "$(LIBEXECDIR)"|' \
 	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|'
 
-.PHONY: all man install uninstall test check demo bench lab clean
+.PHONY: all man install uninstall test check demo bench lab lab-image clean
 
 all: man
 
@@ -101,6 +101,15 @@ demo:
 
 bench:
 	$(HOST_PYTHON) benchmarks/generator.py
+
+# The VM lab (tests/lab/README.md): as root; QEMU under TCG, Debian kernel with bonding and
+# mac80211_hwsim. lab-image builds or refreshes the cached guest image (a no-op when current);
+# lab runs the scenarios of tests/test_lab.py (LAB_SCENARIOS=... to pick some by name).
+lab-image:
+	$(HOST_PYTHON) tests/lab/build-image
+
+lab:
+	$(if $(LAB_SCENARIOS),$(HOST_PYTHON) tests/lab/labrun.py run $(LAB_SCENARIOS),WIBOND_LAB=1 $(HOST_PYTHON) -m pytest -q -rs tests/test_lab.py)
 
 clean:
 	rm -f $(MANPAGES) man/*.tmp

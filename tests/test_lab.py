@@ -1,0 +1,104 @@
+"""VM-lab scenarios (tests/lab/): wibond on a real kernel with bonding and mac80211_hwsim.
+
+Each name in LAB_SCENARIOS is one test.  They boot QEMU (TCG) and need root, so they run only
+when switched on:
+
+    WIBOND_LAB=1   run them (as root); `make lab` does this.  CI=<anything> also switches
+                   them on (.ci/run exports WIBOND_LAB=1 too), so CI's `make test` runs them.
+    WIBOND_LAB=0   never run them, even in CI.
+    otherwise      skipped with the reason, so `make test` stays a few seconds of host tests.
+
+Scenarios that allow it (fixture.json "shared_boot": true) share one boot: the first test that
+needs a result runs every selected scenario at once (WIBOND_LAB_BOOT_EACH=1: one boot each).
+Results go to $WIBOND_LAB_OUT or /var/cache/wibond-lab/runs/<time>/<scenario>/ (result.json,
+console.log, journal.txt, state.txt, check.log).  See tests/lab/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lab"))
+import labrun  # noqa: E402
+
+# Add new scenarios here (a directory under tests/lab/scenarios/ with check.py).
+LAB_SCENARIOS = ["boot", "plain-bond"]
+
+
+def lab_skip_reason() -> str | None:
+    switch = os.environ.get("WIBOND_LAB", "")
+    if switch == "0":
+        return "VM lab switched off (WIBOND_LAB=0)"
+    if switch != "1" and not os.environ.get("CI"):
+        return "VM lab not switched on: run `make lab` (or WIBOND_LAB=1 pytest tests/test_lab.py) as root"
+    if os.geteuid() != 0:
+        return "VM lab needs root (QEMU, 9p share, make install into the run tree)"
+    if not labrun.lab_available():
+        return "VM lab: no qemu-system-x86_64 and no apt-get to install it"
+    return None
+
+
+_results: dict[str, dict] = {}
+
+
+@pytest.fixture(scope="module")
+def lab_run(request):
+    """Returns run(name) -> result dict; the first call runs every selected lab scenario."""
+    reason = lab_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    selected = [item.callspec.params["scenario"] for item in request.session.items
+                if getattr(item, "callspec", None) and item.module is sys.modules[__name__]
+                and "scenario" in item.callspec.params]
+    out = os.environ.get("WIBOND_LAB_OUT") or None
+
+    def run(name):
+        if name not in _results:
+            names = [n for n in selected if n not in _results] or [name]
+            for r in labrun.run_scenarios(names, out=out, quiet=True,
+                                          boot_each=os.environ.get("WIBOND_LAB_BOOT_EACH") == "1"):
+                _results[r["scenario"]] = r
+        return _results[name]
+
+    return run
+
+
+@pytest.mark.parametrize("scenario", LAB_SCENARIOS)
+def test_lab_scenario(lab_run, scenario):
+    res = lab_run(scenario)
+    print(f"lab scenario {scenario}: {'PASSED' if res['passed'] else 'FAILED'}; out {res['out_dir']}")
+    for f in res.get("figures", []):
+        print(f"  {f['name']} = {f['value']} {f.get('unit', '')}")
+    print(f"  timings: {json.dumps(res.get('timings', {}))}")
+    assert res["passed"], f"lab scenario {scenario} failed:\n{labrun.failed_checks(res)}"
+
+
+def test_lab_scenarios_exist():
+    """Host-side sanity (always runs): every listed scenario has a check.py and a valid
+    fixture.json, and the guest library refuses to run off the VM."""
+    for name in LAB_SCENARIOS:
+        d = labrun.scenario_dir(name)
+        labrun.fixture_config(d)  # raises on bad JSON
+    assert set(LAB_SCENARIOS) <= set(labrun.list_scenarios())
+
+
+def test_guest_code_refuses_to_run_on_the_host():
+    """A scenario's check.py (or the guest library) run here by mistake does nothing."""
+    import subprocess
+
+    with open("/proc/cmdline") as f:
+        if "wibond.lab=1" in f.read().split():
+            pytest.skip("this is the lab VM")
+    env = dict(os.environ, PYTHONPATH=os.path.join(HERE, "lab"))
+    for name in LAB_SCENARIOS:
+        check = os.path.join(labrun.scenario_dir(name), "check.py")
+        r = subprocess.run([sys.executable, check], env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 3 and "refuses to run" in r.stderr, (name, r.returncode, r.stderr)
+    r = subprocess.run([sys.executable, "-m", "guest", "run"], env=env, capture_output=True, text=True,
+                       timeout=60, cwd=os.path.join(HERE, "lab"))
+    assert r.returncode == 3 and "refuses to run" in r.stderr, r.stderr
