@@ -1,9 +1,49 @@
 #!/usr/bin/env python3
 """Fastest sanity scenario: the VM boots cleanly, the far side exists, the kernel has what the
-other scenarios need.  Nothing of wibond is used (it is installed but has no wibond.conf)."""
+other scenarios need, and systemd behaves as wibond's units assume.  Nothing of wibond is used
+(it is installed but has no wibond.conf)."""
+from pathlib import Path
+
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Results, fixture, links
 from guest.util import sh
+
+# wibond's units rely on this: an ExecStartPre writes an EnvironmentFile=- that the later
+# ExecStartPre/ExecStart/ExecStartPost lines read (systemd loads the file before each command).
+ENV_UNIT = """[Service]
+Type=oneshot
+EnvironmentFile=-/run/lab-envtest/env
+ExecStartPre=/bin/sh -c 'mkdir -p /run/lab-envtest; echo FOO=first > /run/lab-envtest/env'
+ExecStartPre=/bin/sh -c 'echo "pre2 $$FOO ${FOO}" >> /run/lab-envtest/log; echo FOO=second > /run/lab-envtest/env'
+ExecStart=/bin/sh -c 'echo "start $$FOO ${FOO}" >> /run/lab-envtest/log'
+ExecStartPost=/bin/sh -c 'echo "post $$FOO" >> /run/lab-envtest/log'
+"""
+# ... and this: without the "-", a file missing when the unit starts fails it before the first
+# ExecStartPre could write it.
+ENV_UNIT_STRICT = """[Service]
+Type=oneshot
+EnvironmentFile=/run/lab-envtest/strict.env
+ExecStartPre=/bin/sh -c 'mkdir -p /run/lab-envtest; echo FOO=x > /run/lab-envtest/strict.env'
+ExecStart=/bin/true
+"""
+
+
+def environment_file_facts(res):
+    Path("/run/systemd/system/lab-envtest.service").write_text(ENV_UNIT)
+    Path("/run/systemd/system/lab-envtest-strict.service").write_text(ENV_UNIT_STRICT)
+    sh(["systemctl", "daemon-reload"])
+    sh(["systemctl", "start", "lab-envtest.service"])
+    log = Path("/run/lab-envtest/log").read_text().split("\n")
+    want = ["pre2 first first", "start second second", "post second", ""]
+    ver = sh(["systemctl", "--version"]).stdout.split("\n")[0]
+    res.check(f"EnvironmentFile=- written by ExecStartPre is read by the later commands ({ver})",
+              log == want, {"got": log, "want": want})
+    r = sh(["systemctl", "start", "lab-envtest-strict.service"], check=False)
+    res.check("EnvironmentFile= without '-' missing at start fails the unit before ExecStartPre",
+              r.returncode != 0 and not Path("/run/lab-envtest/strict.env").exists(), r.stderr.strip())
+    for u in ("lab-envtest.service", "lab-envtest-strict.service"):
+        sh(["systemctl", "reset-failed", u], check=False, quiet=True)
+        Path(f"/run/systemd/system/{u}").unlink()  # inactive: systemd drops them, no reload needed
 
 with Results() as res:
     up = float(open("/proc/uptime").read().split()[0])
@@ -22,4 +62,5 @@ with Results() as res:
     res.check("no failed units", not failed, failed)
     gettys = sh(["pgrep", "-a", "getty"], check=False).stdout.strip()
     res.check("no getty on the test console", not gettys, gettys)
+    environment_file_facts(res)
     res.note(f"installed product: {sh(['ls', '/usr/lib/systemd/system-generators'], check=False).stdout.split()}")
