@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "lab"))
 import labrun  # noqa: E402
 
 # Add new scenarios here (a directory under tests/lab/scenarios/ with check.py).
-LAB_SCENARIOS = ["boot", "plain-bond"]
+LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi"]
 
 
 def lab_skip_reason() -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, addrs, bond_state, fixture, sh, wait_for
+from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
 from guest.util import log
 
 BOND = "bond0"
@@ -21,8 +22,6 @@ WPA_CTRL = RUN / "wpa"
 WPA_PID = RUN / "wpa.pid"
 DHC_PID = RUN / "dhclient.pid"
 DHC_LEASES = RUN / "dhclient.leases"
-PING_MS = 10
-STEADY_REPLIES = 150   # "pings flow again" = this many replies after a switch (~1.5 s at 10 ms)
 
 
 def sysfs(path):
@@ -30,11 +29,6 @@ def sysfs(path):
         return Path(path).read_text().strip()
     except OSError:
         return None
-
-
-def active_slave():
-    st = bond_state(BOND)
-    return st and st["active_slave"]
 
 
 def wpa_status(ifname):
@@ -63,33 +57,6 @@ def enslave(dev):
     sh(["ip", "addr", "flush", "dev", dev])
     sh(["ip", "link", "set", dev, "master", BOND])
     sh(["ip", "link", "set", dev, "up"])
-
-
-def failover(res, p, label, action, want_active):
-    """Do `action`, wait until `want_active` is the active slave and pings flow again.
-    Returns the event (times) for figures() once the pinger has stopped."""
-    before_mac = bond_state(BOND)["address"]
-    t0 = p.now()
-    action()
-    wait_for(lambda: active_slave() == want_active, 60, f"{label}: active slave {want_active}")
-    t_switch = p.now()
-    wait_for(lambda: p.replies_since(t_switch) >= STEADY_REPLIES, 60, f"{label}: pings flow again")
-    t_ok = p.now()
-    st = bond_state(BOND)
-    res.check(f"{label}: active slave becomes {want_active}", st["active_slave"] == want_active,
-              {k: st[k] for k in ("active_slave", "slaves", "address")})
-    res.figure(f"{label}: time to active slave change", round((t_switch - t0) * 1000), "ms")
-    res.figure(f"{label}: bond MAC", f"{before_mac} -> {st['address']}", "")
-    return {"label": label, "t0": t0, "t_ok": t_ok, "state": st}
-
-
-def loss_figures(res, p, ev):
-    s = p.stats(since=ev["t0"], until=ev["t_ok"])
-    label = ev["label"]
-    res.check(f"{label}: pings continue", s["received"] > 0 and s["max_gap_ms"] < 10000, s)
-    res.figure(f"{label}: pings lost", s["lost"], f"of {s['sent']} at {PING_MS} ms")
-    res.figure(f"{label}: longest gap without a reply", s["max_gap_ms"], "ms")
-    res.figure(f"{label}: loss runs [ms after the event, lost in a row]", s["loss_runs"], "")
 
 
 def bond_part(res, far):

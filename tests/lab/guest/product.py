@@ -1,0 +1,125 @@
+"""What the scenarios ask of wibond itself: its units, its run-time records, what it must leave
+behind.  Everything here reads state (systemctl, /run/wibond, /proc); nothing changes it."""
+import os
+import time
+from pathlib import Path
+
+from .net import addrs, bond_state, routes
+from .util import sh, wait_for
+
+RUN = Path("/run/wibond")
+WPA_CTRL = "/run/wpa_supplicant"
+
+
+def unit_state(unit):
+    """ActiveState of a unit ("active", "inactive", "failed", "activating", ...)."""
+    r = sh(["systemctl", "show", "-P", "ActiveState", unit], check=False, quiet=True)
+    return r.stdout.strip()
+
+
+def unit_props(unit, *props):
+    r = sh(["systemctl", "show", unit, *[f"-p{p}" for p in props]], check=False, quiet=True)
+    return dict(ln.split("=", 1) for ln in r.stdout.splitlines() if "=" in ln)
+
+
+def wait_unit(unit, state="active", timeout=120):
+    return wait_for(lambda: unit_state(unit) == state, timeout, f"{unit} {state}")
+
+
+def failed_units():
+    r = sh(["systemctl", "list-units", "--failed", "--plain", "--no-legend", "--no-pager"],
+           check=False, quiet=True)
+    return [ln.split()[0] for ln in r.stdout.splitlines() if ln.strip()]
+
+
+def wibond_units():
+    """Loaded wibond units (bond, slaves, DHCP clients, matcher) with their states."""
+    r = sh(["systemctl", "list-units", "--all", "--plain", "--no-legend", "--no-pager",
+            "wibond*", "*-supplicant@*", "*-wired@*", "dhclient@*", "dhcp6c@*"],
+           check=False, quiet=True)
+    out = {}
+    for ln in r.stdout.splitlines():
+        f = ln.split()
+        if len(f) >= 4:
+            out[f[0]] = f[2]
+    return out
+
+
+def active_units():
+    return {u: s for u, s in wibond_units().items() if s not in ("inactive",)}
+
+
+def processes(pattern="wpa_supplicant|dhclient|dhcp6c"):
+    r = sh(["pgrep", "-a", "-f", pattern], check=False, quiet=True)
+    return [ln for ln in r.stdout.splitlines() if ln.strip() and "pgrep" not in ln]
+
+
+def wpa_status(ifname, ctrl=WPA_CTRL):
+    r = sh(["wpa_cli", "-p", ctrl, "-i", ifname, "status"], check=False, quiet=True)
+    return dict(ln.split("=", 1) for ln in r.stdout.splitlines() if "=" in ln)
+
+
+def active_slave(bond="bond0"):
+    st = bond_state(bond)
+    return st and st["active_slave"]
+
+
+def global_addrs(dev, family):
+    return addrs(dev, family, scope="global")
+
+
+def default_routes(dev, family=4):
+    return [r for r in routes(family) if r.get("dst") == "default" and r.get("dev") == dev]
+
+
+def leftovers(bond, slaves):
+    """What a stopped bond must not leave: the bond, enslaved interfaces, addresses on the
+    slaves, routes via the bond, clients, run-time records, active or failed wibond units."""
+    left = {}
+    if bond_state(bond) is not None:
+        left["bond"] = bond
+    for s in slaves:
+        if Path(f"/sys/class/net/{s}/master").exists():
+            left[f"{s} enslaved"] = os.path.basename(os.readlink(f"/sys/class/net/{s}/master"))
+        a = [x for fam in (4, 6) for x in addrs(s, fam, scope="global")] if Path(f"/sys/class/net/{s}").exists() else []
+        if a:
+            left[f"{s} addresses"] = a
+    rt = [r for fam in (4, 6) for r in routes(fam) if r.get("dev") == bond]
+    if rt:
+        left["routes"] = rt
+    procs = processes()
+    if procs:
+        left["processes"] = procs
+    if (RUN / bond).exists():
+        left["run records"] = sorted(str(p.relative_to(RUN)) for p in (RUN / bond).rglob("*"))
+    units = active_units()
+    if units:
+        left["units"] = units
+    return left
+
+
+def journal(unit=None, since_cursor=None, grep=None):
+    cmd = ["journalctl", "-b", "--no-pager", "-o", "cat"]
+    if unit:
+        cmd += ["-u", unit]
+    if grep:
+        cmd += ["-g", grep]
+    return sh(cmd, check=False, quiet=True).stdout
+
+
+def uptime():
+    return float(Path("/proc/uptime").read_text().split()[0])
+
+
+def unit_timestamp(unit, prop="ActiveEnterTimestampMonotonic"):
+    """Seconds since boot when the unit entered the state (0.0 = never)."""
+    v = unit_props(unit, prop).get(prop, "0")
+    return int(v or 0) / 1e6
+
+
+def status_text(*bonds):
+    return sh(["wibond", "status", *bonds], check=False, quiet=True).stdout
+
+
+def monotonic():
+    return time.monotonic()

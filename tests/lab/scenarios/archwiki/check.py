@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Issue 3, scenario 1: the ArchWiki setup from /etc/wibond.conf alone (wired eth0 primary, radio
+wlan0, DHCPv4 + DHCPv6).  After a cold boot bond0 has both addresses over the wire; cutting the
+wire moves traffic to the radio with the addresses kept; restoring it moves traffic back."""
+import ipaddress
+from pathlib import Path
+
+import guest  # noqa: F401  (refuses to run outside the lab VM)
+from guest import Pinger, Results, bond_state, fixture, mac_of, wait_for
+from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
+from guest.product import (default_routes, failed_units, global_addrs, unit_props, unit_state,
+                           unit_timestamp, uptime, wait_unit, wpa_status)
+
+BOND = "bond0"
+UNITS = ["wibond@bond0.service", "bond0-wired@eth0.service", "bond0-supplicant@wlan0.service",
+         "dhclient@bond0.service", "dhcp6c@bond0.service"]
+
+
+def dhcp6_addr():
+    pool = ipaddress.ip_network("fd77::/64")
+    return [a for a in global_addrs(BOND, 6)
+            if ipaddress.ip_interface(a).ip in pool and a.endswith("/128")]
+
+
+with Results() as res:
+    far = fixture()
+    wlan, wired = far.stations[0]["ifname"], far.wired
+    wlan_mac, wired_mac = far.stations[0]["mac"], mac_of(wired)
+
+    for u in UNITS:
+        wait_unit(u, "active", 180)
+        res.check(f"{u} active after boot", unit_state(u) == "active", unit_state(u))
+
+    st = wait_for(lambda: (lambda s: s if s and s["active_slave"] == wired and len(s["slaves"]) == 2
+                           else None)(bond_state(BOND)), 120, "both slaves, wire active")
+    res.check("bond0 options from wibond.conf",
+              st["mode"].startswith("active-backup") and st["fail_over_mac"].startswith("active")
+              and st["miimon"] == "100" and st["primary"] == wired
+              and st["primary_reselect"].startswith("always"),
+              {k: st[k] for k in ("mode", "fail_over_mac", "miimon", "primary", "primary_reselect")})
+    res.check("slaves in config order, wire active", st["slaves"] == [wired, wlan], st["slaves"])
+    res.check("bond MAC is the wire's (fail_over_mac=active)", st["address"] == wired_mac,
+              {"bond": st["address"], "wired": wired_mac})
+
+    wait_for(lambda: wpa_status(wlan).get("wpa_state") == "COMPLETED", 120, "wlan0 COMPLETED")
+    res.check("wlan0 associated while enslaved", wlan_mac in far.ap_stations(), far.ap_stations())
+    env = Path("/run/wibond/bond0/slave-wlan0.env").read_text()
+    post = unit_props("bond0-supplicant@wlan0.service", "ExecStartPost")["ExecStartPost"]
+    res.check("bitrates from wibond.conf reach the unit's environment",
+              'BITRATES="legacy-2.4 6 9 12 18 24 36 48 54"' in env or
+              "BITRATES=legacy-2.4 6 9 12 18 24 36 48 54" in env, env)
+    res.check("ExecStartPost `iw dev wlan0 set bitrates $BITRATES` exited 0",
+              "set bitrates $BITRATES" in post and "status=0 " in post + " ", post)
+
+    a4 = wait_for(lambda: global_addrs(BOND, 4), 120, "DHCPv4 address on bond0")
+    res.check("bond0 has a DHCPv4 address from the pool", a4 and a4[0].startswith("192.168.77."), a4)
+    a6 = wait_for(dhcp6_addr, 180, "DHCPv6 address on bond0")
+    res.check("bond0 has a DHCPv6 address (dhcp6c)", bool(a6), global_addrs(BOND, 6))
+    dr = default_routes(BOND)
+    res.check("default route via the DHCP router on bond0",
+              any(r.get("gateway") == far.ip4.split("/")[0] for r in dr), dr)
+    res.check("no failed units", not failed_units(), failed_units())
+    res.figure("boot: wibond@bond0 active", unit_timestamp("wibond@bond0.service"), "s uptime")
+    res.figure("boot: wlan0 supplicant active", unit_timestamp("bond0-supplicant@wlan0.service"), "s uptime")
+    res.figure("boot: DHCPv4 address seen", round(uptime(), 1), "s uptime (upper bound)")
+
+    with Pinger(far.ip4.split("/")[0], interval=PING_MS / 1000) as p:
+        wait_for(lambda: len(p.recv) >= STEADY_REPLIES, 60, "pinger steady")
+        try:
+            cut = failover(res, p, "wire cut", far.wire_cut, wlan)
+            res.check("bond MAC becomes the radio's", cut["state"]["address"] == wlan_mac,
+                      {"bond": cut["state"]["address"], "wlan": wlan_mac})
+            res.check("addresses kept over the radio", global_addrs(BOND, 4) == a4
+                      and set(a6) <= set(global_addrs(BOND, 6)),
+                      {"v4": global_addrs(BOND, 4), "v6": global_addrs(BOND, 6)})
+        finally:
+            back = failover(res, p, "wire restore", far.wire_restore, wired)
+        res.check("bond MAC back to the wire's", back["state"]["address"] == wired_mac,
+                  {"bond": back["state"]["address"], "wired": wired_mac})
+    for ev in (cut, back):
+        loss_figures(res, p, ev)
+    res.check("addresses kept after failback", global_addrs(BOND, 4) == a4, global_addrs(BOND, 4))
+    res.check("no failed units at the end", not failed_units(), failed_units())
