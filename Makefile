@@ -30,7 +30,7 @@ SUBST = sed -e '1s|^\#!.*python3.*|\#!$(PYTHON)|' \
 	-e 's|^LIBEXECDIR = .*|LIBEXECDIR = "$(LIBEXECDIR)"|' \
 	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|'
 
-.PHONY: all man install uninstall test check demo bench lab lab-image clean
+.PHONY: all man install uninstall test check demo examples bench lab lab-image clean
 
 all: man
 
@@ -88,8 +88,16 @@ uninstall:
 test check:
 	$(HOST_PYTHON) -m pytest -q tests
 
-# The main job on the bundled examples: check each, show the units boot makes.
+# The main job, shown: boot the VM lab (as root; tests/lab/README.md) with the ArchWiki
+# setup in /etc/wibond.conf, watch the bond come up and fail over live, then the figures.
+# DEMO_SCENARIO=raspberry-pi (or any lab scenario) shows another.
+DEMO_SCENARIO ?= archwiki
 demo:
+	$(HOST_PYTHON) tests/lab/labrun.py run $(DEMO_SCENARIO) --console-journal \
+		--follow 'wibond-demo\||wibond|bond0|supplicant|dhclient|dhcp6c'
+
+# Without the lab: check each bundled example and show the units boot would make from it.
+examples:
 	@for f in examples/*.conf; do \
 		echo "== $$f"; \
 		$(HOST_PYTHON) -m wibond check $$f || exit 1; \
@@ -99,8 +107,11 @@ demo:
 		rm -rf $$out; \
 	done
 
+# Figures, not tests: the generator against its baseline here; failover loss, bring-up and
+# boot in the VM lab (as root) with results in benchmarks/results/.
 bench:
 	$(HOST_PYTHON) benchmarks/generator.py
+	$(HOST_PYTHON) benchmarks/lab.py
 
 # The VM lab (tests/lab/README.md): as root; QEMU under TCG, Debian kernel with bonding and
 # mac80211_hwsim. lab-image builds or refreshes the cached guest image (a no-op when current);

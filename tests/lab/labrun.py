@@ -26,9 +26,11 @@ root.img; the initramfs copies rootfs/ over the root -> results in out/<name>/.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -178,9 +180,10 @@ def _new_result(name, out, console):
 
 
 def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
-             console_journal=False, quiet=False, append=""):
+             console_journal=False, quiet=False, append="", follow=None):
     """One boot running `names` in order.  `out` is the boot's directory; with one scenario it
     is also that scenario's directory, with several each gets out/<name>/.
+    `follow`: a regular expression; console lines matching it are printed as they come.
     Returns the list of result dicts (never raises for a failing scenario)."""
     t_all = time.monotonic()
     out = Path(out)
@@ -245,8 +248,17 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     if not quiet:
         _log(f"{' + '.join(snames)}: booting (deadline {limit:.0f}s), console: {console}")
     t = time.monotonic()
+    stop_follow = threading.Event()
+    follower = None
+    if follow:
+        follower = threading.Thread(target=_follow_console, args=(console, follow, stop_follow),
+                                    daemon=True)
+        follower.start()
     p = subprocess.run(["timeout", "--kill-after=10", str(int(limit))] + cmd,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    stop_follow.set()
+    if follower:
+        follower.join(5)
     boot_timings["qemu_wall_s"] = round(time.monotonic() - t, 2)
     timed_out = p.returncode in (124, 137)
     if p.stdout.strip():
@@ -309,6 +321,28 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     return finish_all()
 
 
+def _follow_console(console, pattern, stop):
+    """Print the console lines matching `pattern` while QEMU writes them (make demo)."""
+    rx = re.compile(pattern)
+    while not console.exists() and not stop.is_set():
+        time.sleep(0.2)
+    with open(console, errors="replace") as f:
+        buf = ""
+        while True:
+            chunk = f.read()
+            if chunk:
+                buf += chunk
+                *done, buf = buf.split("\n")
+                for ln in done:
+                    ln = ln.rstrip("\r")
+                    if rx.search(ln):
+                        print(ln, flush=True)
+            elif stop.is_set():
+                return
+            else:
+                time.sleep(0.2)
+
+
 def _lines(path):
     try:
         return Path(path).read_text(errors="replace").splitlines()
@@ -359,7 +393,7 @@ def plan_boots(names, boot_each=False):
 
 
 def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
-                  console_journal=False, quiet=False, boot_each=False, append=""):
+                  console_journal=False, quiet=False, boot_each=False, append="", follow=None):
     """Run scenarios (sharing boots where allowed); returns one result dict per scenario.
     Output: <out>/<name>/ for each scenario (<out> defaults to <cache>/runs/<time>/)."""
     out = Path(out) if out else _default_out(cache, "+".join(Path(n).name for n in names)[:80])
@@ -367,7 +401,8 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
     for group in plan_boots(names, boot_each):
         bdir = out / group[0] if len(group) == 1 else out / ("boot-" + "+".join(group))
         res = run_boot(group, bdir, timeout=timeout, install=install, cache=cache,
-                       console_journal=console_journal, quiet=quiet, append=append)
+                       console_journal=console_journal, quiet=quiet, append=append,
+                       follow=follow)
         if len(group) > 1:  # make <out>/<name> exist for every scenario
             for r in res:
                 link = out / r["scenario"]
@@ -378,13 +413,14 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
 
 
 def run_scenario(name, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
-                 console_journal=False, quiet=False, append=""):
+                 console_journal=False, quiet=False, append="", follow=None):
     """Boot once, run scenario `name`, return its result dict (never raises for a failing
     scenario; 'passed' says it).  Result also saved as <out>/result.json."""
     sname = scenario_dir(name).name
     out = Path(out) if out else _default_out(cache, sname)
     return run_boot([name], out, timeout=timeout, install=install, cache=cache,
-                    console_journal=console_journal, quiet=quiet, append=append)[0]
+                    console_journal=console_journal, quiet=quiet, append=append,
+                    follow=follow)[0]
 
 
 def _print_result(r):
@@ -414,6 +450,8 @@ def main(argv=None):
     r.add_argument("--console-journal", action="store_true", help="forward the journal to the console")
     r.add_argument("--append", default="", help="extra kernel command line (e.g. systemd.log_level=debug)")
     r.add_argument("--json", action="store_true", help="print the results as JSON at the end")
+    r.add_argument("--follow", metavar="REGEX",
+                   help="print console lines matching REGEX live (with --console-journal: journal too)")
     r.add_argument("--cache", default=DEFAULT_CACHE)
     sub.add_parser("list", help="list scenarios")
     b = sub.add_parser("build", help="build/refresh the cached image (tests/lab/build-image)")
@@ -437,12 +475,13 @@ def main(argv=None):
     if a.out and len(a.scenarios) == 1:
         results = [run_scenario(a.scenarios[0], out=a.out, timeout=a.timeout,
                                 install=not a.no_install, cache=a.cache,
-                                console_journal=a.console_journal, append=a.append)]
+                                console_journal=a.console_journal, append=a.append,
+                                follow=a.follow)]
     else:
         results = run_scenarios(a.scenarios, out=a.out, timeout=a.timeout,
                                 install=not a.no_install, cache=a.cache,
                                 console_journal=a.console_journal, boot_each=a.boot_each,
-                                append=a.append)
+                                append=a.append, follow=a.follow)
     print("\n=== summary")
     print("  (wall = the whole boot the scenario ran in; check = its check.py in the guest)")
     for r in results:

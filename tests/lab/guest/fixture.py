@@ -14,8 +14,10 @@ fixture.json (in the scenario dir; every key optional, defaults below):
     {"radios": 2,                     station radios left in the root netns (wlan0..)
      "ap":    {"enabled": true, "ssid": "wibond-lab", "psk": "wibond-lab-psk", "channel": 1},
      "wired": {"enabled": true, "name": "eth0", "carrier": true},
-     "dhcp":  {"enabled": true, "lease": "2m", "v6": true, "v6_mode": "slaac", "ra": true,
-               "extra_args": []},     more dnsmasq arguments
+     "dhcp":  {"enabled": true, "start": true, "lease": "2m", "v6": true, "v6_mode": "slaac",
+               "ra": true, "extra_args": []},     more dnsmasq arguments; start: false = the
+                                      server is down at boot (far.dhcp_start() later)
+     "rfkill_blocked": [],            station radios soft-blocked before the product starts
      "far":   {"netns": "far", "ip4": "192.168.77.1/24", "ip6": "fd77::1/64"},
      "timeout": 300,                  guest-side limit for check.py, seconds
      "boot_limit": 180,               the runner must start by this uptime (else power off)
@@ -42,7 +44,9 @@ DEFAULTS = {
     "radios": 2,
     "ap": {"enabled": True, "ssid": "wibond-lab", "psk": "wibond-lab-psk", "channel": 1},
     "wired": {"enabled": True, "name": "eth0", "carrier": True},
-    "dhcp": {"enabled": True, "lease": "2m", "v6": True, "v6_mode": "slaac", "ra": True},
+    "dhcp": {"enabled": True, "start": True, "lease": "2m", "v6": True, "v6_mode": "slaac",
+             "ra": True},
+    "rfkill_blocked": [],
     "far": {"netns": "far", "ip4": "192.168.77.1/24", "ip6": "fd77::1/64"},
     "timeout": 300,
 }
@@ -117,7 +121,9 @@ class Fixture:
             if cfg["wired"].get("carrier", True):
                 sh(["ip", "-n", self.ns, "link", "set", WIRED_FAR, "up"])
             self.state["wired"] = {"name": name, "far": WIRED_FAR, "mac": _read(f"/sys/class/net/{name}/address")}
-        if cfg["dhcp"]["enabled"]:
+        for name in cfg.get("rfkill_blocked", []):
+            self.rfkill(name, True)   # a radio switched off before anything of the product starts
+        if cfg["dhcp"]["enabled"] and cfg["dhcp"].get("start", True):
             self.dhcp_start()
         self._save()
         log(f"fixture ready: {json.dumps(self.state)}")

@@ -35,7 +35,8 @@ def failed_units():
 def wibond_units():
     """Loaded wibond units (bond, slaves, DHCP clients, matcher) with their states."""
     r = sh(["systemctl", "list-units", "--all", "--plain", "--no-legend", "--no-pager",
-            "wibond*", "*-supplicant@*", "*-wired@*", "dhclient@*", "dhcp6c@*"],
+            "wibond@*", "wibond-match@*", "*-supplicant@*", "*-wired@*", "dhclient@*",
+            "dhcp6c@*"],
            check=False, quiet=True)
     out = {}
     for ln in r.stdout.splitlines():

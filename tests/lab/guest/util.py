@@ -68,3 +68,15 @@ def wait_for(cond, timeout=60.0, what=None, interval=0.1, raise_on_timeout=True)
 
 
 wait_for.last_elapsed = None
+
+
+def say(msg):
+    """Narrate: to check.log and, prefixed "wibond-demo|", to the serial console, where
+    `labrun.py run --follow` (make demo) shows it live."""
+    log(msg)
+    try:
+        with open("/dev/console", "w") as con:
+            for ln in str(msg).splitlines() or [""]:
+                con.write(f"wibond-demo| {ln}\n")
+    except OSError:
+        pass

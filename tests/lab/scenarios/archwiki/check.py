@@ -3,13 +3,15 @@
 wlan0, DHCPv4 + DHCPv6).  After a cold boot bond0 has both addresses over the wire; cutting the
 wire moves traffic to the radio with the addresses kept; restoring it moves traffic back."""
 import ipaddress
+import subprocess
 from pathlib import Path
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
-from guest import Pinger, Results, bond_state, fixture, mac_of, wait_for
+from guest import Pinger, Results, bond_state, fixture, mac_of, sh, wait_for
 from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
 from guest.product import (default_routes, failed_units, global_addrs, unit_props, unit_state,
-                           unit_timestamp, uptime, wait_unit, wpa_status)
+                           status_text, unit_timestamp, uptime, wait_unit, wpa_status)
+from guest.util import say
 
 BOND = "bond0"
 UNITS = ["wibond@bond0.service", "bond0-wired@eth0.service", "bond0-supplicant@wlan0.service",
@@ -60,12 +62,19 @@ with Results() as res:
     res.check("default route via the DHCP router on bond0",
               any(r.get("gateway") == far.ip4.split("/")[0] for r in dr), dr)
     res.check("no failed units", not failed_units(), failed_units())
+    say("after a cold boot with /etc/wibond.conf:\n" + open("/etc/wibond.conf").read())
+    say("$ wibond status\n" + status_text())
+    say("$ ip -br addr show bond0\n" + sh(["ip", "-br", "addr", "show", BOND], quiet=True).stdout)
     res.figure("boot: wibond@bond0 active", unit_timestamp("wibond@bond0.service"), "s uptime")
     res.figure("boot: wlan0 supplicant active", unit_timestamp("bond0-supplicant@wlan0.service"), "s uptime")
     res.figure("boot: DHCPv4 address seen", round(uptime(), 1), "s uptime (upper bound)")
 
     with Pinger(far.ip4.split("/")[0], interval=PING_MS / 1000) as p:
         wait_for(lambda: len(p.recv) >= STEADY_REPLIES, 60, "pinger steady")
+        monitor = subprocess.Popen(["wibond", "monitor", "--duration", "12"], text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        first = monitor.stdout.readline()   # it watches from here on
+        say(f"pinging {far.ip4.split('/')[0]} every {PING_MS} ms; cutting the wire ({wired}) ...")
         try:
             cut = failover(res, p, "wire cut", far.wire_cut, wlan)
             res.check("bond MAC becomes the radio's", cut["state"]["address"] == wlan_mac,
@@ -73,11 +82,21 @@ with Results() as res:
             res.check("addresses kept over the radio", global_addrs(BOND, 4) == a4
                       and set(a6) <= set(global_addrs(BOND, 6)),
                       {"v4": global_addrs(BOND, 4), "v6": global_addrs(BOND, 6)})
+            say(f"wire cut: {wlan} carries the traffic; restoring the wire ...")
         finally:
             back = failover(res, p, "wire restore", far.wire_restore, wired)
+        say(f"wire restored: {bond_state(BOND)['active_slave']} is active again")
         res.check("bond MAC back to the wire's", back["state"]["address"] == wired_mac,
                   {"bond": back["state"]["address"], "wired": wired_mac})
+    mon_out = first + monitor.communicate(timeout=60)[0]
+    say("$ wibond monitor  (during the failover)\n" + mon_out)
+    res.check("wibond monitor showed the failover and the failback",
+              f"active slave {wired} -> {wlan}" in mon_out and f"active slave {wlan} -> {wired}" in mon_out,
+              mon_out)
     for ev in (cut, back):
-        loss_figures(res, p, ev)
+        s = loss_figures(res, p, ev)
+        say(f"{ev['label']}: active slave changed after "
+            f"{round((ev['t_switch'] - ev['t0']) * 1000)} ms; {s['lost']} of {s['sent']} pings lost, "
+            f"longest gap without a reply {s['max_gap_ms']} ms")
     res.check("addresses kept after failback", global_addrs(BOND, 4) == a4, global_addrs(BOND, 4))
     res.check("no failed units at the end", not failed_units(), failed_units())

@@ -1,0 +1,67 @@
+"""Benchmark on a real kernel: failover loss, bring-up cost and boot time, in the VM lab.
+
+Boots the lab (tests/lab/, as root) with the `bench` scenario and, unless --only-bench, the
+scenarios whose figures complete the picture (archwiki: wire cut/restore with DHCP;
+raspberry-pi: AP deauth, rfkill and radio removal between two radios). Prints every figure
+and writes them to benchmarks/results/lab-<date>.txt (and .json). Figures, not assertions:
+the scenarios' own checks are the tests.
+
+    sudo python3 benchmarks/lab.py [--only-bench] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+import labrun  # noqa: E402
+
+RESULTS = os.path.join(REPO, "benchmarks", "results")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only-bench", action="store_true", help="only the bench scenario")
+    parser.add_argument("--out", help="where the lab runs put their files")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("benchmarks/lab.py: the VM lab needs root", file=sys.stderr)
+        return 2
+    names = ["bench"] if args.only_bench else ["bench", "archwiki", "raspberry-pi"]
+    started = time.strftime("%Y-%m-%d %H:%M")
+    results = labrun.run_scenarios(names, out=args.out, quiet=True)
+    lines = [f"wibond lab benchmark, {started}; host {platform.node()} ({os.cpu_count()} CPUs), "
+             "guest under QEMU TCG (-smp 2): absolute times are slow, ratios and ping counts "
+             "carry over"]
+    failed = False
+    for r in results:
+        lines.append("")
+        lines.append(f"== {r['scenario']}: {'checks passed' if r['passed'] else 'CHECKS FAILED'}"
+                     f" ({r['out_dir']})")
+        if not r["passed"]:
+            failed = True
+            lines.append(labrun.failed_checks(r))
+        for f in r.get("figures", []):
+            value = f["value"] if not isinstance(f["value"], (list, dict)) else json.dumps(f["value"])
+            lines.append(f"  {f['name']}: {value} {f.get('unit', '')}".rstrip())
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    os.makedirs(RESULTS, exist_ok=True)
+    stem = os.path.join(RESULTS, f"lab-{time.strftime('%Y%m%d-%H%M')}")
+    with open(stem + ".txt", "w") as out:
+        out.write(text)
+    with open(stem + ".json", "w") as out:
+        json.dump([{k: r.get(k) for k in ("scenario", "passed", "figures", "timings")}
+                   for r in results], out, indent=1, default=str)
+    print(f"results: {stem}.txt")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
