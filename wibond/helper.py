@@ -14,7 +14,8 @@ to stderr, which systemd puts in the journal with the right priority.
     dhcp-config BOND ipv4|ipv6   the DHCP client's configuration and DUID
     wait-active BOND       wait until the bond has an active slave and its MAC
     dhcp-clean BOND ipv4|ipv6    take back what the DHCP client configured
-    match IFACE            start the slave unit of the section IFACE matches
+    match IFACE|SYSFS-PATH start the slave unit of the section IFACE matches
+                           (wibond-match@.service passes the device's sysfs path)
     start-slaves BOND      start the slave units of BOND's interfaces that are present
 """
 
@@ -22,13 +23,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import bondctl, config, paths
+from . import bondctl, paths
 from .bondctl import HelperError
 from .hostio import Host, HostError
 from .model import Bond, Slave, wpa_conf_for
 from .names import ifname_problem
+
+if TYPE_CHECKING:
+    from .config import Loaded
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -63,12 +67,16 @@ class Runtime:
                  lookup: Callable[[str], object] | None = None) -> None:
         self.host = host
         self.out = out
-        self._loaded: config.Loaded | None = None
+        self._loaded: Loaded | None = None
         self._lookup = lookup
 
     @property
-    def loaded(self) -> config.Loaded:
+    def loaded(self) -> Loaded:
         if self._loaded is None:
+            # Imported here: steps that need no config (wait-unblocked, release, wait-active,
+            # dhcp-clean) skip configobj, a good part of a helper's start on a slow CPU.
+            from . import config
+
             self._loaded = config.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
         return self._loaded
 
@@ -225,9 +233,16 @@ COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     "dhcp-config": (cmd_dhcp_config, ("bond", "family")),
     "wait-active": (cmd_wait_active, ("bond",)),
     "dhcp-clean": (cmd_dhcp_clean, ("bond", "family")),
-    "match": (cmd_match, ("iface",)),
+    "match": (cmd_match, ("device",)),
     "start-slaves": (cmd_start_slaves, ("bond",)),
 }
+
+
+def device_ifname(path: str) -> str:
+    """The interface of a network device's sysfs path (/sys/devices/.../net/wlan0 -> wlan0),
+    as systemd gives it to wibond-match@.service; '' when it is not one."""
+    parent, _, name = path.rstrip("/").rpartition("/")
+    return name if path.startswith("/sys/") and parent.endswith("/net") else ""
 
 
 def _usage(out: Output, message: str) -> int:
@@ -246,12 +261,20 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
     values = args[1:]
     if len(values) != len(kinds):
         return _usage(out, f"{args[0]} takes {len(kinds)} argument(s): {' '.join(kinds).upper()}")
-    for kind, value in zip(kinds, values):
+    for i, (kind, value) in enumerate(zip(kinds, values)):
         if kind == "family":
             if value not in ("ipv4", "ipv6"):
                 return _usage(out, f"{value!r} is not ipv4 or ipv6")
             continue
+        if kind == "device" and value.startswith("/"):
+            if not device_ifname(value):
+                return _usage(out, f"{value!r} is not the sysfs path of a network interface")
+            value = values[i] = device_ifname(value)
         problem = ifname_problem(value)
+        if problem and kind == "device":
+            # Every new interface is offered; one wibond cannot name is not its business.
+            out.info(f"{problem}; no section can match it, left alone")
+            return EXIT_OK
         if problem:
             return _usage(out, problem)
     rt = Runtime(host or Host(out.info), out, lookup)
