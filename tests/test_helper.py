@@ -386,6 +386,25 @@ def test_match_starts_the_unit_of_the_pattern_section(tmp_path) -> None:
     assert "eth3: no section of /etc/wibond.conf matches it; left alone" in w.said
 
 
+def test_match_takes_the_sysfs_path_systemd_gives_the_matcher(tmp_path) -> None:
+    """wibond-match@.service runs `match %f`: the device's path, whatever its name holds."""
+    w = World(tmp_path, "[bond0]\n[[wlan0]]\n[[wlx*]]\n")
+    assert w.ok("match", "/sys/devices/virtual/net/wlx-usb") == [
+        "systemctl start --no-block bond0-supplicant@wlx\\x2dusb.service"]
+    assert w.ok("match", "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/net/"
+                         "wlx00c0ca123456") == [
+        "systemctl start --no-block bond0-supplicant@wlx00c0ca123456.service"]
+    assert w.run("match", "/sys/devices/virtual/block/loop0") == 2
+    assert "is not the sysfs path of a network interface" in w.said
+
+
+def test_match_leaves_an_interface_wibond_cannot_name_alone(tmp_path) -> None:
+    """Every new interface is offered; one with a name wibond refuses is no error."""
+    w = World(tmp_path, "[bond0]\n[[wlan0]]\n[[wlx*]]\n")
+    assert w.ok("match", "/sys/devices/virtual/net/wlx+odd") == []
+    assert "left alone" in w.said
+
+
 # -- DHCP -----------------------------------------------------------------------------
 
 def test_dhcpv4_and_dhcpv6_use_one_duid_from_the_machine_id(tmp_path) -> None:

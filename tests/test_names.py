@@ -33,6 +33,6 @@ def test_good_names(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", "x" * 16, "a/b", "a b", "a\nb", "a;b", "a%b",
-                                  "a$b", "a'b", "ä" * 8])
+                                  "a$b", "a'b", "ä" * 8, ".hidden"])
 def test_bad_names(name: str) -> None:
     assert ifname_problem(name)

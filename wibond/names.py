@@ -22,7 +22,12 @@ GLOB_CHARS = frozenset("*?[]!")
 
 def ifname_problem(name: str) -> str | None:
     """Why `name` cannot be an interface name wibond uses, or None if it can."""
-    return _name_problem(name, "interface name", IFNAMSIZ - 1, frozenset())
+    problem = _name_problem(name, "interface name", IFNAMSIZ - 1, frozenset())
+    if problem is None and name.startswith("."):
+        # systemd escapes a leading '.' in an instance (\x2e) but not inside a device path, so
+        # the BindsTo= of the slave unit would name a device unit that never appears.
+        return f"interface name {name!r} starts with '.'; wibond's units cannot follow it"
+    return problem
 
 
 def pattern_problem(pattern: str) -> str | None:
