@@ -252,3 +252,17 @@ def test_bonds_with_dhcpv6_share_one_duid() -> None:
             "[c]\nduid = 00:04:09:09:09\n[[eth2]]\n")
     found = only_error(text)
     assert found.startswith("/etc/wibond.conf:6: error: [b] duid: 00:04:01:02:03 differs from [a]'s auto")
+
+
+@pytest.mark.parametrize("keys, slaves, want", [
+    ("", "[[eth0]]\n[[eth1]]", 0),                         # wired only
+    ("", "[[eth0]]\n[[wlan0]]", 300),                      # a radio: wait for its handshake
+    ("miimon = 200", "[[wlan0]]", 400),                    # least multiple of miimon >= 300
+    ("miimon = 150", "[[wlan0]]", 300),
+    ("updelay = 0", "[[wlan0]]", 0),                       # said explicitly: kept
+    ("arp_interval = 100\narp_ip_target = 10.0.0.1", "[[wlan0]]", 0),   # no MII monitor
+])
+def test_updelay_default_waits_for_a_radio_handshake(keys: str, slaves: str, want: int) -> None:
+    loaded = load(f"[bond0]\n{keys}\n{slaves}\n")
+    assert not loaded.errors, [str(e) for e in loaded.errors]
+    assert loaded.bond("bond0").updelay == want

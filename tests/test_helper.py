@@ -98,7 +98,7 @@ def test_create_sets_every_option_before_up_and_before_any_slave(tmp_path) -> No
     ops = w.ok("create", "bond0")
     assert ops[:2] == ["modprobe bonding max_bonds=0", "ip link add bond0 type bond"]
     writes = [op.split()[1].rsplit("/", 1)[1] for op in ops if op.startswith("write /sys")]
-    assert writes == ["mode", "fail_over_mac", "miimon", "primary"]
+    assert writes == ["mode", "fail_over_mac", "miimon", "updelay", "primary"]
     assert ops[-1] == "ip link set bond0 up"
     assert ops.index("write /sys/class/net/bond0/bonding/mode active-backup") < \
         ops.index("write /sys/class/net/bond0/bonding/fail_over_mac active")
@@ -353,6 +353,19 @@ def test_a_dongle_matching_the_primary_section_becomes_primary(tmp_path) -> None
     ops = w.ok("enslave", "bond0", "wlx001122334455")
     assert ops[-1] == "write /sys/class/net/bond0/bonding/primary wlx001122334455"
 
+
+def test_two_dongles_of_the_primary_section_pull_the_primary_the_other_takes_over(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\n[[wlx*]]\n[[wlan0]]\n")
+    for name in ("wlan0", "wlx0a", "wlx0b"):
+        w.host.add(name, "wlan")
+    w.ok("create", "bond0")
+    for name in ("wlan0", "wlx0a", "wlx0b"):
+        w.ok("enslave", "bond0", name)
+    assert w.host.links["bond0"].bonding["primary"] == "wlx0a"
+    ops = w.ok("release", "bond0", "wlx0a")
+    assert ops[-1] == "write /sys/class/net/bond0/bonding/primary wlx0b"
+    assert "wlx0b ([[wlx*]]) is the primary now" in w.said
+    assert w.ok("release", "bond0", "wlan0")[-1] == "ip link set wlan0 down"  # nothing to hand on
 
 def test_device_fitting_two_bonds_joins_neither(tmp_path) -> None:
     conf = "[bond0]\n[[wlx*]]\n[bond1]\n[[usb]]\nmatch_driver = rtl*\n"
