@@ -153,6 +153,10 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
     host.save(f"{run_dir(name)}/created", "")
 
 
+def set_primary(host: Host, bond: str, ifname: str) -> None:
+    _set_option(host, bond, "primary", ifname)
+
+
 def _set_option(host: Host, bond: str, attr: str, value: str) -> None:
     if option(host, bond, attr) == value:
         return

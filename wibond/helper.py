@@ -187,8 +187,11 @@ def cmd_enslave(rt: Runtime, bond: str, ifname: str) -> None:
 
 
 def cmd_release(rt: Runtime, bond: str, ifname: str) -> None:
+    from . import hotplug
+
     bondctl.release(rt.host, bond, ifname, rt.out.info)
     rt.host.remove(slave_env_path(bond, ifname))
+    hotplug.hand_on_primary(rt, bond)
 
 
 def cmd_dhcp_config(rt: Runtime, bond: str, family: str) -> None:

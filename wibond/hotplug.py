@@ -5,7 +5,9 @@ A slave named in wibond.conf is started by its device unit (the generator's
 pattern or labelled section claims is handed by udev/90-wibond.rules to
 wibond-match@<iface>.service, which calls `offer`. `start_present` serves
 `systemctl start wibond@<bond>` after a stop: the devices are there already,
-so no device event will start their slave units.
+so no device event will start their slave units. `hand_on_primary` runs
+when a slave leaves: two dongles of the primary's [[wlx*]], pull the
+primary one, and the other becomes primary.
 """
 
 from __future__ import annotations
@@ -55,3 +57,31 @@ def start_present(rt, bond: Bond) -> None:  # type: ignore[no-untyped-def]
             units.append(unit_for(bond, found[1], ifname))
     if units:
         _start(rt, units)
+
+
+def hand_on_primary(rt, bond_name: str) -> None:  # type: ignore[no-untyped-def]
+    """When the bond's primary is a pattern or labelled section and no slave holds it any
+    more, make the first slave that matches that section primary. Cheap when nothing is
+    to do: sysfs first, the config only when the primary is vacant."""
+    host = rt.host
+    if not bondctl.is_bond(host, bond_name):
+        return
+    present = bondctl.slaves(host, bond_name)
+    if not present or bondctl.option(host, bond_name, "primary") in present:
+        return
+    try:
+        bond = rt.bond(bond_name)
+    except bondctl.HelperError:
+        return  # a broken or changed config must not stop a slave from leaving
+    section = bond.slave(bond.primary) if bond.primary else None
+    if section is None or not section.dynamic or bond.mode not in bondctl._PRIMARY_MODES:
+        return
+    for ifname in present:
+        try:
+            found = rt.find(ifname)
+        except bondctl.HelperError:
+            continue
+        if found is not None and found[0] is bond and found[1] is section:
+            rt.out.info(f"{bond_name}: {ifname} ([[{section.name}]]) is the primary now")
+            bondctl.set_primary(host, bond_name, ifname)
+            return
