@@ -12,9 +12,10 @@ def active_slave(bond="bond0"):
     return st and st["active_slave"]
 
 
-def failover(res, p, label, action, want_active, bond="bond0", timeout=60):
+def failover(res, p, label, action, want_active, bond="bond0", timeout=60, record=True):
     """Do `action`, wait until `want_active` is the active slave and pings flow again.
-    Returns the event (times, state) for loss_figures() once the pinger has stopped."""
+    Returns the event (times, state) for loss_figures() once the pinger has stopped.
+    record=False: no check or figure for this one event (a benchmark summarises many)."""
     before_mac = bond_state(bond)["address"]
     t0 = p.now()
     action()
@@ -23,6 +24,8 @@ def failover(res, p, label, action, want_active, bond="bond0", timeout=60):
     wait_for(lambda: p.replies_since(t_switch) >= STEADY_REPLIES, timeout, f"{label}: pings flow again")
     t_ok = p.now()
     st = bond_state(bond)
+    if not record:
+        return {"label": label, "t0": t0, "t_switch": t_switch, "t_ok": t_ok, "state": st}
     res.check(f"{label}: active slave becomes {want_active}", st["active_slave"] == want_active,
               {k: st[k] for k in ("active_slave", "slaves", "address")})
     res.figure(f"{label}: time to active slave change", round((t_switch - t0) * 1000), "ms")
