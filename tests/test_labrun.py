@@ -1,0 +1,39 @@
+"""The lab runner's own logic that needs no VM: telling a wedged guest kernel from a slow one."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
+import labrun  # noqa: E402
+
+EARLY = "[    1.385416] alg: self-tests for CTR-KDF (hmac(sha256)) passed\n"
+LOCKUP = "[   {t}.376876] watchdog: BUG: soft lockup - CPU#0 stuck for {s}s! [cryptomgr_test:52]\n"
+INIT = "[    2.100000] Run /init as init process\n"
+
+
+def console(tmp_path, text):
+    p = tmp_path / "console.log"
+    p.write_text(text)
+    return p
+
+
+def test_a_short_lockup_is_slowness_not_a_hang(tmp_path) -> None:
+    assert labrun._kernel_hang(console(tmp_path, EARLY + LOCKUP.format(t=28, s=26))) is None
+
+
+def test_a_long_lockup_before_userspace_is_a_hang_worth_another_boot(tmp_path) -> None:
+    why = labrun._kernel_hang(console(tmp_path, EARLY + LOCKUP.format(t=28, s=26)
+                                      + LOCKUP.format(t=56, s=52)))
+    assert why is not None and why.startswith("before userspace") and "stuck for 52s" in why
+
+
+def test_a_long_lockup_after_userspace_is_reported_as_such(tmp_path) -> None:
+    why = labrun._kernel_hang(console(tmp_path, EARLY + INIT + LOCKUP.format(t=99, s=60)))
+    assert why is not None and why.startswith("after userspace")
+
+
+def test_no_console_no_hang(tmp_path) -> None:
+    assert labrun._kernel_hang(tmp_path / "missing.log") is None
+    assert labrun._kernel_hang(console(tmp_path, EARLY + INIT)) is None
