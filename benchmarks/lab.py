@@ -2,7 +2,8 @@
 
 Boots the lab (tests/lab/, as root) with the `bench` scenario and, unless --only-bench, the
 scenarios whose figures complete the picture (archwiki: wire cut/restore with DHCP;
-raspberry-pi: AP deauth, rfkill and radio removal between two radios). Prints every figure
+raspberry-pi: AP deauth, rfkill and radio removal between two radios; dongles: plug to
+enslaved and to carrying traffic, pull under load, udev's cost of the rule). Prints every figure
 and writes them to benchmarks/results/lab-<date>.txt (and .json). Figures, not assertions:
 the scenarios' own checks are the tests.
 
@@ -33,9 +34,10 @@ def main() -> int:
     if os.geteuid() != 0:
         print("benchmarks/lab.py: the VM lab needs root", file=sys.stderr)
         return 2
-    names = ["bench"] if args.only_bench else ["bench", "archwiki", "raspberry-pi"]
+    names = ["bench"] if args.only_bench else ["bench", "archwiki", "raspberry-pi", "dongles"]
     started = time.strftime("%Y-%m-%d %H:%M")
-    results = labrun.run_scenarios(names, out=args.out, quiet=True)
+    # One boot at a time: two guests on the same CPUs would time each other.
+    results = labrun.run_scenarios(names, out=args.out, quiet=True, jobs=1)
     lines = [f"wibond lab benchmark, {started}; host {platform.node()} ({os.cpu_count()} CPUs), "
              "guest under QEMU TCG (-smp 2): absolute times are slow, ratios and ping counts "
              "carry over"]

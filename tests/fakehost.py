@@ -65,6 +65,7 @@ class FakeHost(Host):
         self.programs = set(programs)
         self.resolvconf: dict[str, str] = {}
         self.messages: list[str] = []
+        self.cgroup: str | None = None  # /proc/self/cgroup: the unit a step runs in
         super().__init__(self.messages.append)
 
     # -- setting the scene -------------------------------------------------------
@@ -126,6 +127,8 @@ class FakeHost(Host):
         return super().readlink(path)
 
     def _sys(self, path: str) -> str | None:
+        if path == "/proc/self/cgroup":
+            return self.cgroup
         m = re.fullmatch(r"/proc/sys/net/ipv6/conf/([^/]+)/stable_secret", path)
         if m:
             link = self.links.get(m.group(1))

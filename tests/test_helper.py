@@ -72,6 +72,9 @@ class World:
 def _root(tmp_path, monkeypatch):
     monkeypatch.setenv("WIBOND_ROOT", str(tmp_path))
     monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    monkeypatch.delenv("INVOCATION_ID", raising=False)
+    # a step that would end itself must never take pytest with it
+    monkeypatch.setattr(helper, "_terminate", lambda: pytest.fail("the helper ended itself"))
 
 
 def archwiki(tmp_path, **kw) -> World:
@@ -236,8 +239,8 @@ def test_enslave_of_an_absent_interface(tmp_path) -> None:
     w = archwiki(tmp_path)
     w.ok("create", "bond0")
     del w.host.links["wlp3s0"]
-    assert w.run("enslave", "bond0", "wlp3s0") == 1
-    assert "wlp3s0 does not exist" in w.said
+    assert w.run("enslave", "bond0", "wlp3s0") == 1  # by hand: at once, no wait for a stop
+    assert "wlp3s0 does not exist" in w.said and "waiting" not in w.said
 
 
 def test_blocked_radio_is_explained_with_how_to_unblock(tmp_path) -> None:
@@ -645,3 +648,45 @@ def test_installed_helper_runs_from_the_tree(tmp_path) -> None:
     proc = subprocess.run([sys.executable, os.path.join(repo, "helpers", "wibond-helper"),
                            "wait-active", "no;pe"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "contains ';'" in proc.stderr
+
+
+def test_a_step_whose_device_was_pulled_stops_its_own_unit(tmp_path, monkeypatch) -> None:
+    # Pulled between the unit's start and this step: the step fails; it stops its unit and
+    # waits for the stop's SIGTERM, so the unit ends stopped, not failed.
+    slept, ended = [], []
+    monkeypatch.setattr(helper, "_sleep", slept.append)
+    monkeypatch.setattr(helper, "_terminate", lambda: ended.append(True))
+    monkeypatch.setenv("INVOCATION_ID", "0123")
+    w = World(tmp_path, "[bond0]\n[[wlx*]]\n[[wlan0]]\n")
+    w.host.add("wlan0", "wlan")
+    w.host.cgroup = ("0::/system.slice/system-bond0\\x2dsupplicant.slice/"
+                     "bond0-supplicant@wlx0a.service\n")
+    w.ok("create", "bond0")
+    assert w.run("enslave", "bond0", "wlx0a") == 1
+    assert w.host.ops[-1] == "systemctl stop --no-block bond0-supplicant@wlx0a.service"
+    assert slept == [helper.GONE_GRACE_S] and ended == [True]  # no SIGTERM came: as if it had
+    assert "wlx0a went away (pulled?); stopping bond0-supplicant@wlx0a.service" in w.said
+    assert "no SIGTERM from the stop; ending as if it came" in w.said
+    assert w.run("wait-unblocked", "wlx0a") == 1 and "wlx0a: wlx0a went away" in w.said
+
+
+def test_own_unit_is_read_from_the_cgroup(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\n[[wlan0]]\n")
+    assert helper.own_unit(w.host) is None
+    w.host.cgroup = "0::/user.slice/user-0.slice/session-3.scope\n"
+    assert helper.own_unit(w.host) is None
+    w.host.cgroup = ("0::/system.slice/system-wibond\\x2dmatch.slice/"
+                     "wibond-match@sys-devices-virtual-net-wlx\\x2dusb.service\n")
+    assert helper.own_unit(w.host) == "wibond-match@sys-devices-virtual-net-wlx\\x2dusb.service"
+
+
+def test_a_step_failing_with_its_device_present_fails_at_once(tmp_path, monkeypatch) -> None:
+    slept = []
+    monkeypatch.setattr(helper, "_sleep", slept.append)
+    monkeypatch.setenv("INVOCATION_ID", "0123")
+    w = World(tmp_path, "[bond0]\n[[wlan0]]\n")
+    w.host.add("wlan0", "wlan")
+    w.host.add("wlan1", "wlan")
+    w.ok("create", "bond0")
+    assert w.run("enslave", "bond0", "wlan1") == 1
+    assert slept == [] and "matches no slave section" in w.said

@@ -28,7 +28,8 @@ sys.path.insert(0, os.path.join(HERE, "lab"))
 import labrun  # noqa: E402
 
 # Add new scenarios here (a directory under tests/lab/scenarios/ with check.py).
-LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi"]
+LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failover", "stop-start",
+                 "faults", "dongles"]
 
 
 def lab_skip_reason() -> str | None:

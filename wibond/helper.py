@@ -177,7 +177,7 @@ def cmd_wait_unblocked(rt: Runtime, ifname: str) -> None:
     from . import rfkill
 
     if not rfkill.wait_unblocked(rt.host, ifname, rt.out.warning):
-        raise HelperError(f"{ifname} went away while blocked")
+        raise HelperError(f"{ifname} went away")
 
 
 def cmd_enslave(rt: Runtime, bond: str, ifname: str) -> None:
@@ -248,6 +248,48 @@ def device_ifname(path: str) -> str:
     return name if path.startswith("/sys/") and parent.endswith("/net") else ""
 
 
+# A device pulled while one of its unit's steps runs makes the step fail. The unit's BindsTo=
+# should stop it, but after a quick unplug/replug the stop can fail to come, or come and miss
+# the step: in the lab (systemd 252) a unit sat in stop-sigterm while its step slept on, its
+# SIGTERM lost (seen with a stop that raced the step's start). So the step asks for its own
+# unit's stop, waits a moment for the SIGTERM and, if none came, ends as if it had: a SIGTERM
+# death is a clean exit for wibond's units (SuccessExitStatus=), so the unit ends stopped,
+# not failed.
+GONE_GRACE_S = 5.0
+
+
+def own_unit(host: Host) -> str | None:
+    """The systemd unit this process runs in (from its cgroup), None outside one."""
+    text = host.read("/proc/self/cgroup") or ""
+    for line in text.splitlines():
+        if line.startswith("0::"):
+            name = line[3:].rstrip("/").rpartition("/")[2]
+            if name.endswith(".service"):
+                return name
+    return None
+
+
+def _gone(rt: Runtime, kinds: tuple[str, ...], values: list[str]) -> str | None:
+    """The interface argument of this step if it no longer exists."""
+    for kind, value in zip(kinds, values):
+        if kind in ("iface", "device") and not rt.host.exists(f"{paths.SYSFS_NET}/{value}"):
+            return value
+    return None
+
+
+def _sleep(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+def _terminate() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _usage(out: Output, message: str) -> int:
     out.error(message)
     out.error("usage: wibond-helper COMMAND ARGS...; commands: " + ", ".join(COMMANDS))
@@ -284,6 +326,21 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
     try:
         func(rt, *values)
     except (HelperError, HostError) as e:
+        # Only a unit's step waits (systemd sets INVOCATION_ID); by hand, the error at once.
+        gone = _gone(rt, kinds, values) if os.environ.get("INVOCATION_ID") else None
+        unit = own_unit(rt.host) if gone else None
+        if unit:
+            out.info(f"{args[0]} {' '.join(values)}: {gone} went away (pulled?); "
+                     f"stopping {unit}")
+            try:
+                rt.host.run(rt.host.program("systemctl") or "systemctl", "stop", "--no-block",
+                            unit)
+                _sleep(GONE_GRACE_S)  # the stop's SIGTERM ends this
+                out.info(f"{args[0]} {' '.join(values)}: no SIGTERM from the stop; "
+                         "ending as if it came")
+                _terminate()
+            except HostError as stop_error:
+                out.warning(str(stop_error))
         out.error(f"{args[0]} {' '.join(values)}: {e}")
         return EXIT_FAILED
     except KeyboardInterrupt:
