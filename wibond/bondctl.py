@@ -153,10 +153,6 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
     host.save(f"{run_dir(name)}/created", "")
 
 
-def set_primary(host: Host, bond: str, ifname: str) -> None:
-    _set_option(host, bond, "primary", ifname)
-
-
 def _set_option(host: Host, bond: str, attr: str, value: str) -> None:
     if option(host, bond, attr) == value:
         return
@@ -255,11 +251,29 @@ def enslave(host: Host, bond: Bond, ifname: str, section, log) -> None:  # type:
         host.save(record, "")
     if not is_up(host, ifname):  # the driver opens a new slave; one taken down later is not
         _radio_step(host, ifname, "up")
-    if section is not None and section.dynamic and bond.primary == section.name \
-            and bond.mode in _PRIMARY_MODES:
-        current = option(host, name, "primary")
-        if current not in slaves(host, name) or current == ifname:
-            _set_option(host, name, "primary", ifname)
+    claim_primary(host, bond, section, ifname)
+
+
+def dynamic_primary(bond: Bond):  # type: ignore[no-untyped-def]
+    """The pattern or labelled section BOND's `primary` names, in a mode with a primary;
+    None when the primary is an interface name (the kernel keeps that one itself)."""
+    section = bond.slave(bond.primary) if bond.primary else None
+    if section is None or not section.dynamic or bond.mode not in _PRIMARY_MODES:
+        return None
+    return section
+
+
+def claim_primary(host: Host, bond: Bond, section, ifname: str) -> bool:  # type: ignore[no-untyped-def]
+    """Make IFNAME, a slave of BOND, its primary when its section is the pattern or labelled
+    section `primary` names and no other slave holds the role (the first [[wlx*]] dongle in,
+    or the next one when the primary one leaves). True when IFNAME is the primary now."""
+    if section is None or section is not dynamic_primary(bond):
+        return False
+    current = option(host, bond.name, "primary")
+    if current in slaves(host, bond.name) and current != ifname:
+        return False
+    _set_option(host, bond.name, "primary", ifname)
+    return True
 
 
 def _radio_step(host: Host, ifname: str, *setting: str) -> None:

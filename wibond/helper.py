@@ -290,6 +290,23 @@ def _terminate() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _stop_own_unit(rt: Runtime, step: str, gone: str) -> None:
+    """Stop the unit this step runs in, whose interface GONE went away; returns only when
+    there is no such unit or the stop could not be asked for (the step then fails)."""
+    unit = own_unit(rt.host)
+    if not unit:
+        return
+    rt.out.info(f"{step}: {gone} went away (pulled?); stopping {unit}")
+    try:
+        rt.host.systemctl("stop", "--no-block", unit)
+    except HostError as e:
+        rt.out.warning(str(e))
+        return
+    _sleep(GONE_GRACE_S)  # the stop's SIGTERM ends this
+    rt.out.info(f"{step}: no SIGTERM from the stop; ending as if it came")
+    _terminate()
+
+
 def _usage(out: Output, message: str) -> int:
     out.error(message)
     out.error("usage: wibond-helper COMMAND ARGS...; commands: " + ", ".join(COMMANDS))
@@ -326,21 +343,10 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
     try:
         func(rt, *values)
     except (HelperError, HostError) as e:
-        # Only a unit's step waits (systemd sets INVOCATION_ID); by hand, the error at once.
+        # Only a unit's step stops its unit (systemd sets INVOCATION_ID); by hand, the error.
         gone = _gone(rt, kinds, values) if os.environ.get("INVOCATION_ID") else None
-        unit = own_unit(rt.host) if gone else None
-        if unit:
-            out.info(f"{args[0]} {' '.join(values)}: {gone} went away (pulled?); "
-                     f"stopping {unit}")
-            try:
-                rt.host.run(rt.host.program("systemctl") or "systemctl", "stop", "--no-block",
-                            unit)
-                _sleep(GONE_GRACE_S)  # the stop's SIGTERM ends this
-                out.info(f"{args[0]} {' '.join(values)}: no SIGTERM from the stop; "
-                         "ending as if it came")
-                _terminate()
-            except HostError as stop_error:
-                out.warning(str(stop_error))
+        if gone:
+            _stop_own_unit(rt, f"{args[0]} {' '.join(values)}", gone)
         out.error(f"{args[0]} {' '.join(values)}: {e}")
         return EXIT_FAILED
     except KeyboardInterrupt:

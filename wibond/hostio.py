@@ -129,6 +129,9 @@ class Host:
             raise HostError(f"`{' '.join(argv)}` failed: {message}")
         return proc.stdout
 
+    def systemctl(self, *args: str) -> str:
+        return self.run(self.program("systemctl") or "systemctl", *args)
+
     def program(self, name: str) -> str | None:
         """The path of an optional program (resolvconf, systemctl), None if not installed."""
         return find_program(name)

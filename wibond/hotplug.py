@@ -23,9 +23,8 @@ def unit_for(bond: Bond, section: Slave, ifname: str) -> str:
 
 
 def _start(rt, units: list[str]) -> None:  # type: ignore[no-untyped-def]
-    systemctl = rt.host.program("systemctl") or "systemctl"
     # --no-block: this runs inside a unit's start job; waiting for another job would deadlock.
-    rt.host.run(systemctl, "start", "--no-block", *units)
+    rt.host.systemctl("start", "--no-block", *units)
 
 
 def offer(rt, ifname: str) -> None:  # type: ignore[no-untyped-def]
@@ -73,15 +72,14 @@ def hand_on_primary(rt, bond_name: str) -> None:  # type: ignore[no-untyped-def]
         bond = rt.bond(bond_name)
     except bondctl.HelperError:
         return  # a broken or changed config must not stop a slave from leaving
-    section = bond.slave(bond.primary) if bond.primary else None
-    if section is None or not section.dynamic or bond.mode not in bondctl._PRIMARY_MODES:
-        return
+    if bondctl.dynamic_primary(bond) is None:
+        return  # no device lookups when the primary is named: most releases stop here
     for ifname in present:
         try:
             found = rt.find(ifname)
         except bondctl.HelperError:
             continue
-        if found is not None and found[0] is bond and found[1] is section:
-            rt.out.info(f"{bond_name}: {ifname} ([[{section.name}]]) is the primary now")
-            bondctl.set_primary(host, bond_name, ifname)
+        if found is not None and found[0] is bond \
+                and bondctl.claim_primary(host, bond, found[1], ifname):
+            rt.out.info(f"{bond_name}: {ifname} ([[{found[1].name}]]) is the primary now")
             return
