@@ -18,7 +18,7 @@ HOST_PYTHON     ?= python3
 DESTDIR         ?=
 
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' wibond/__init__.py)
-PACKAGE_FILES := $(wildcard wibond/*.py) wibond/configspec.ini
+PACKAGE_FILES := $(wildcard wibond/*.py wibond/*/*.py) wibond/configspec.ini
 SHIPPED_UNITS := $(filter-out units/wibond@.service,$(wildcard units/*.service))
 UDEV_RULES := $(wildcard udev/*.rules)
 MANPAGES := man/wibond.conf.5 man/wibond.8
@@ -45,8 +45,8 @@ man/wibond.8: man/wibond.8.in
 	sed 's|@VERSION@|$(VERSION)|' $< > $@
 
 install: man
-	install -d $(DESTDIR)$(PKGDIR)/wibond
 	for f in $(PACKAGE_FILES); do \
+		install -d $(DESTDIR)$(PKGDIR)/$$(dirname $$f) && \
 		$(SUBST) $$f > $(DESTDIR)$(PKGDIR)/$$f.tmp && \
 		chmod 644 $(DESTDIR)$(PKGDIR)/$$f.tmp && \
 		mv $(DESTDIR)$(PKGDIR)/$$f.tmp $(DESTDIR)$(PKGDIR)/$$f || exit 1; \

@@ -73,7 +73,8 @@ def test_golden(case: str, tmp_path) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_cli_generate_matches_generator(case: str, tmp_path) -> None:
-    """`wibond generate` writes what the generator writes given OUTDIR three times."""
+    """`wibond generate` writes what the generator writes given OUTDIR three times (both
+    decide the DHCP client from what is installed under WIBOND_ROOT)."""
     root = os.path.join(GOLDEN, case, "root")
     gen_dir = tmp_path / "gen"
     gen_dir.mkdir()
@@ -81,7 +82,8 @@ def test_cli_generate_matches_generator(case: str, tmp_path) -> None:
     cli_dir = tmp_path / "cli"
     proc = subprocess.run([sys.executable, "-m", "wibond", "generate", "--config",
                            os.path.join(root, "etc", "wibond.conf"), str(cli_dir)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+                          cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, WIBOND_ROOT=root))
     assert proc.returncode in (0, 1), proc.stderr
     assert read_tree(str(cli_dir)) == read_tree(str(gen_dir))
 

@@ -114,12 +114,14 @@ def test_every_step_twice_changes_nothing_the_second_time(tmp_path) -> None:
     w = archwiki(tmp_path)
     steps = [("create", "bond0"), ("static", "bond0"), ("slave-env", "bond0", "wlp3s0"),
              ("wait-unblocked", "wlp3s0"), ("enslave", "bond0", "wlp3s0"),
-             ("enslave", "bond0", "enp0s10"), ("dhcp-config", "bond0", "ipv4"),
-             ("dhcp-config", "bond0", "ipv6"), ("wait-active", "bond0")]
+             ("enslave", "bond0", "enp0s10"), ("dhcp-config", "bond0", "dhclient"),
+             ("dhcp-config", "bond0", "dhcp6c"), ("dhcp-config", "bond0", "dhcpcd"),
+             ("wait-active", "bond0")]
     for step in steps:
         first = w.ok(*step)
         assert w.ok(*step) == [], (step, first)
-    stops = [("dhcp-clean", "bond0", "ipv4"), ("dhcp-clean", "bond0", "ipv6"),
+    stops = [("dhcp-clean", "bond0", "dhclient", "ipv4"), ("dhcp-clean", "bond0", "dhcp6c", "ipv6"),
+             ("dhcp-clean", "bond0", "dhcpcd", "ipv4,ipv6"),
              ("release", "bond0", "wlp3s0"), ("release", "bond0", "enp0s10"),
              ("delete", "bond0")]
     for step in stops:
@@ -426,8 +428,8 @@ def test_match_leaves_an_interface_wibond_cannot_name_alone(tmp_path) -> None:
 def test_dhcpv4_and_dhcpv6_use_one_duid_from_the_machine_id(tmp_path) -> None:
     w = archwiki(tmp_path)
     w.ok("create", "bond0")
-    w.ok("dhcp-config", "bond0", "ipv4")
-    ops = w.ok("dhcp-config", "bond0", "ipv6")
+    w.ok("dhcp-config", "bond0", "dhclient")
+    ops = w.ok("dhcp-config", "bond0", "dhcp6c")
     assert ops == ["save /var/lib/dhcpv6/dhcp6c_duid"]
     duid = identity.default_duid(bytes.fromhex(MACHINE_ID))
     assert duid[:6] == bytes.fromhex("00020000ab11")  # DUID-EN, systemd's number
@@ -457,7 +459,7 @@ def test_siphash_reference_vector() -> None:
 def test_configured_duid_is_used_as_given(tmp_path) -> None:
     w = World(tmp_path, "[bond0]\nduid = 00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10\n"
                         "[[eth0]]\n")
-    w.ok("dhcp-config", "bond0", "ipv4")
+    w.ok("dhcp-config", "bond0", "dhclient")
     text = (tmp_path / "run" / "wibond" / "bond0" / "dhclient.conf").read_text()
     assert ":00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10;" in text
 
@@ -465,12 +467,12 @@ def test_configured_duid_is_used_as_given(tmp_path) -> None:
 def test_no_machine_id_is_a_clear_error(tmp_path) -> None:
     w = archwiki(tmp_path)
     os.unlink(tmp_path / "etc" / "machine-id")
-    assert w.run("dhcp-config", "bond0", "ipv4") == 1
+    assert w.run("dhcp-config", "bond0", "dhclient") == 1
     assert "/etc/machine-id is missing" in w.said and "duid" in w.said
 
 
 def test_wait_active_waits_for_link_and_mac(tmp_path) -> None:
-    from wibond import dhcp
+    from wibond.dhcp import runtime as dhcp
 
     w = archwiki(tmp_path)
     w.host.links["enp0s10"].carrier = False
@@ -511,11 +513,11 @@ def test_dhcp_clean_takes_dhcp_addresses_and_routes_keeps_static(tmp_path) -> No
     bond.addrs.append({"family": "inet6", "local": "fd77::aa", "prefixlen": 64,
                        "scope": "global", "dynamic": True})  # SLAAC: the kernel's
     bond.routes.append({"family": 4, "dst": "default", "gateway": "192.168.77.1", "metric": 100})
-    w.ok("dhcp-config", "bond0", "ipv4")
-    ops = w.ok("dhcp-clean", "bond0", "ipv4")
+    w.ok("dhcp-config", "bond0", "dhclient")
+    ops = w.ok("dhcp-clean", "bond0", "dhclient", "ipv4")
     assert ops == ["ip addr del 192.168.77.150/24 dev bond0",
                    "ip -4 route del default via 192.168.77.1 dev bond0 metric 100"]
-    ops = w.ok("dhcp-clean", "bond0", "ipv6")
+    ops = w.ok("dhcp-clean", "bond0", "dhcp6c", "ipv6")
     assert ops == ["ip addr del fd77::150/128 dev bond0"]
     assert [a["local"] for a in bond.addrs] == ["10.9.9.9", "fd77::aa"]
     assert "bond0/dhclient.conf" not in w.host.run_dir_files()
@@ -577,11 +579,12 @@ def test_stop_leaves_nothing_behind(tmp_path, conf: str) -> None:
     before = w.host.snapshot()
     for _ in range(3):  # stop and start again, and again
         bring_up(w, names)
-        for family in ("ipv4", "ipv6"):
-            w.ok("dhcp-config", "bond0", family)
+        clients = ("dhclient", "dhcp6c", "dhcpcd") if conf is ARCHWIKI else ()
+        for client in clients:
+            w.ok("dhcp-config", "bond0", client)
         w.ok("wait-active", "bond0")
-        for family in ("ipv4", "ipv6"):
-            w.ok("dhcp-clean", "bond0", family)
+        for client in clients:
+            w.ok("dhcp-clean", "bond0", client, "ipv4,ipv6")
         for name in reversed(names):
             w.ok("release", "bond0", name)
         w.ok("delete", "bond0")
@@ -604,7 +607,11 @@ def test_delete_alone_releases_slaves_and_restores_macs(tmp_path) -> None:
 # -- the command line ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args", [[], ["frobnicate"], ["create"], ["create", "a", "b"],
-                                  ["dhcp-config", "bond0", "ipv5"]])
+                                  ["dhcp-config", "bond0", "ipv5"],
+                                  ["dhcp-config", "bond0", "ipv4"],
+                                  ["dhcp-clean", "bond0", "dhcpcd", "ipv4,ipx"],
+                                  ["dhcp-clean", "bond0", "dhcpcd", ""],
+                                  ["dhcp-clean", "bond0", "dhcpcd"]])
 def test_usage_errors_exit_2(tmp_path, args) -> None:
     w = archwiki(tmp_path)
     assert w.run(*args) == 2

@@ -26,6 +26,9 @@ EXPECTED = [
     "usr/lib/wibond/units/bond-wired@.service",
     "usr/lib/wibond/units/dhclient@.service",
     "usr/lib/wibond/units/dhcp6c@.service",
+    "usr/lib/wibond/units/dhcpcd@.service",
+    "usr/lib/wibond/python/wibond/dhcp/__init__.py",
+    "usr/lib/wibond/python/wibond/dhcp/dhcpcd.py",
     "usr/share/man/man5/wibond.conf.5",
     "usr/share/man/man8/wibond.8",
     "usr/share/doc/wibond/examples/archwiki.conf",
@@ -67,7 +70,9 @@ def test_installed_generator_runs_from_its_own_package(tmp_path) -> None:
     dest = tmp_path / "img"
     make("install", f"DESTDIR={dest}")
     root = tmp_path / "root"
-    (root / "etc").mkdir(parents=True)
+    # The golden case's host: its DHCP clients installed, as in the image booted.
+    shutil.copytree(os.path.join(HERE, "golden", "example-archwiki", "root"), root)
+    os.unlink(root / "etc" / "wibond.conf")
     shutil.copy(os.path.join(REPO, "examples", "archwiki.conf"), root / "etc" / "wibond.conf")
     out = tmp_path / "out"
     out.mkdir()

@@ -32,9 +32,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         errors, warnings = len(loaded.errors), len(loaded.diagnostics) - len(loaded.errors)
         print(f"{path}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
         return EXIT_ERROR
+    from .generator import boot_bonds, dhcp_notes
+
+    bonds, choices, problems = boot_bonds(loaded.bonds)
+    # Said as a warning: the config may be checked on another machine than the one it boots.
+    for name, problem in problems:
+        print(f"{path}: warning: [{name}] dhcp_client: {problem}; boot will not bring "
+              f"{name} up here", file=sys.stderr)
+    for note in dhcp_notes(bonds, choices):
+        print(f"{path}: note: {note}", file=sys.stderr)
     for bond in loaded.bonds:
         slaves = ", ".join(f"{s.name} ({s.type})" for s in bond.slaves)
         dhcp = ", ".join(bond.dhcp) or "none"
+        if bond.dhcp:
+            choice = choices[bond.name]
+            dhcp += " by " + ("no client (not installed)" if choice.problem
+                              else choice.describe())
         static = ", ".join(bond.address) or "none"
         print(f"{bond.name}: {bond.mode}, primary {bond.primary}, slaves {slaves}; "
               f"dhcp {dhcp}; static {static}")
@@ -47,15 +60,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"wibond generate: {outdir} is not empty; give a new or empty directory",
               file=sys.stderr)
         return EXIT_USAGE
+    from .generator import boot_bonds
+
     loaded = config.load(args.config)
     _print_diagnostics(loaded)
+    bonds, choices, problems = boot_bonds(loaded.bonds)
+    for name, problem in problems:
+        print(f"{args.config}: error: [{name}] dhcp_client: {problem}", file=sys.stderr)
     try:
         os.makedirs(outdir, exist_ok=True)
-        write_plan(plan_all(loaded.bonds, paths.CONFIG), outdir)
+        write_plan(plan_all(bonds, paths.CONFIG, choices), outdir)
     except (WriteError, OSError) as e:
         print(f"wibond generate: {e}", file=sys.stderr)
         return EXIT_ERROR
-    return EXIT_ERROR if loaded.errors else EXIT_OK
+    return EXIT_ERROR if loaded.errors or problems else EXIT_OK
 
 
 def _load_quiet(path: str) -> config.Loaded:

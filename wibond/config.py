@@ -248,7 +248,8 @@ def _validate_message(err: Exception, conf: ConfigObj, where: tuple[str, ...], k
     if "is of the wrong type" in text or "is not the correct type" in text:
         return f"{shown!r} is not a whole number"
     if "unacceptable" in text:
-        options = re.findall(r"'([^']*)'", _spec_for(conf, where).get(key, ""))
+        spec = re.sub(r",?\s*default=.*\)$", ")", _spec_for(conf, where).get(key, ""))
+        options = re.findall(r"'([^']*)'", spec)
         return f"{shown!r} is not one of {', '.join(options)}"
     return text
 

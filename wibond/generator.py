@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 import sys
 
-from . import config, paths
+from . import config, dhcp, paths
+from .model import Bond
 from .plan import plan_all
 from .writer import WriteError, write_plan
 
 # syslog priorities for /dev/kmsg
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
 
-# Templates a distribution may ship that our instances take precedence over.
-_DISTRO_TEMPLATES = ("dhclient@.service", "dhcp6c@.service")
 _UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system",
               "/lib/systemd/system")
+# dhcpcd.service (Arch's dhcpcd package) runs dhcpcd in manager mode on every interface.
+_DHCPCD_MANAGER = "dhcpcd.service"
 
 
 class KmsgLog:
@@ -55,31 +56,70 @@ def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-unty
     skipped = sorted({d.bond for d in loaded.errors if d.bond})
     for name in skipped:
         log(ERR, f"{name}: not brought up because of the errors above; `wibond check` lists them")
-    plan = plan_all(loaded.bonds, paths.CONFIG)
+    bonds, choices, problems = boot_bonds(loaded.bonds)
+    for name, problem in problems:
+        log(ERR, f"{name}: not brought up: {problem}")
+    plan = plan_all(bonds, paths.CONFIG, choices)
     try:
         write_plan(plan, outdir)
     except (WriteError, OSError) as e:
         log(ERR, f"cannot write units: {e}")
         return 1
-    for bond in loaded.bonds:
+    for bond in bonds:
+        clients = choices[bond.name].describe()
         log(INFO, f"{bond.name}: units for {len(bond.slaves)} slave(s): "
-                  + ", ".join(s.name for s in bond.slaves))
-    _note_shadowed(loaded.bonds, log)
-    return 1 if loaded.errors else 0
+                  + ", ".join(s.name for s in bond.slaves)
+                  + (f"; DHCP: {clients}" if bond.dhcp else ""))
+    for note in dhcp_notes(bonds, choices):
+        log(NOTICE, note)
+    return 1 if loaded.errors or problems else 0
 
 
-def _note_shadowed(bonds, log) -> None:  # type: ignore[no-untyped-def]
-    """Say so when our dhclient@<bond> / dhcp6c@<bond> take over from a shipped template."""
-    for template in _DISTRO_TEMPLATES:
-        client = template.split("@")[0]
-        users = [b.name for b in bonds if ("ipv4" if client == "dhclient" else "ipv6") in b.dhcp]
-        if not users:
-            continue
+def boot_bonds(bonds: list[Bond]) -> tuple[list[Bond], dict[str, dhcp.Choice],
+                                           list[tuple[str, str]]]:
+    """The bonds boot brings up, the DHCP clients of each, and (bond, why) for those left out
+    because no DHCP client they need is installed: a unit for a missing client would fail
+    and restart forever."""
+    choices = dhcp.choose_all(bonds)
+    problems = [(b.name, choices[b.name].problem) for b in bonds if choices[b.name].problem]
+    left_out = {name for name, _p in problems}
+    return [b for b in bonds if b.name not in left_out], choices, problems  # type: ignore[misc]
+
+
+def dhcp_notes(bonds: list[Bond], choices: dict[str, dhcp.Choice]) -> list[str]:
+    """What a person should know about the DHCP clients' neighbours in this system."""
+    notes = []
+    used: dict[str, list[str]] = {}
+    for bond in bonds:
+        for client, _families in choices[bond.name].clients:
+            used.setdefault(client.name, []).append(client.unit(bond.name))
+    for name, units in sorted(used.items()):
+        template = f"{name}@.service"
         for unit_dir in _UNIT_DIRS:
             if os.path.exists(paths.host(f"{unit_dir}/{template}")):
-                log(NOTICE, f"{unit_dir}/{template} exists; wibond's units take precedence for "
-                            f"{', '.join(f'{client}@{u}.service' for u in users)} only")
+                notes.append(f"{unit_dir}/{template} exists; wibond's units take precedence "
+                             f"for {', '.join(units)} only")
                 break
+    if bonds:
+        enabled = _enabled(_DHCPCD_MANAGER)
+        if enabled:
+            slaves = sorted({s.name for b in bonds for s in b.named_slaves})
+            notes.append(f"{enabled} enables {_DHCPCD_MANAGER}, which runs dhcpcd on every "
+                         "interface, bonds and slaves included; add `denyinterfaces "
+                         + " ".join(sorted(b.name for b in bonds) + slaves)
+                         + "` to /etc/dhcpcd.conf or disable it (README: DHCP clients)")
+    return notes
+
+
+def _enabled(unit: str) -> str | None:
+    """The symlink that enables UNIT at boot, if any."""
+    for unit_dir in ("/etc/systemd/system", "/run/systemd/system"):
+        for target in ("multi-user.target.wants", "network.target.wants",
+                       "network-online.target.wants"):
+            link = f"{unit_dir}/{target}/{unit}"
+            if os.path.lexists(paths.host(link)):
+                return link
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

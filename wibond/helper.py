@@ -11,9 +11,9 @@ to stderr, which systemd puts in the journal with the right priority.
     wait-unblocked IFACE   wait while IFACE's radio is rfkill-blocked
     enslave BOND IFACE     down, flush, master, up (and primary)
     release BOND IFACE     out of the bond, back as it was
-    dhcp-config BOND ipv4|ipv6   the DHCP client's configuration and DUID
+    dhcp-config BOND CLIENT      CLIENT's configuration (dhclient, dhcp6c, dhcpcd)
     wait-active BOND       wait until the bond has an active slave and its MAC
-    dhcp-clean BOND ipv4|ipv6    take back what the DHCP client configured
+    dhcp-clean BOND CLIENT ipv4|ipv6|ipv4,ipv6   take back what CLIENT configured
     match IFACE|SYSFS-PATH start the slave unit of the section IFACE matches
                            (wibond-match@.service passes the device's sysfs path)
     start-slaves BOND      start the slave units of BOND's interfaces that are present
@@ -194,22 +194,24 @@ def cmd_release(rt: Runtime, bond: str, ifname: str) -> None:
     hotplug.hand_on_primary(rt, bond)
 
 
-def cmd_dhcp_config(rt: Runtime, bond: str, family: str) -> None:
+def cmd_dhcp_config(rt: Runtime, bond: str, client: str) -> None:
     from . import dhcp
+    from .dhcp import runtime
 
-    dhcp.configure(rt.host, rt.bond(bond), family)
+    runtime.configure(rt.host, rt.bond(bond), dhcp.client(client))
 
 
 def cmd_wait_active(rt: Runtime, bond: str) -> None:
+    from .dhcp import runtime
+
+    runtime.wait_active(rt.host, bond, rt.out.info)
+
+
+def cmd_dhcp_clean(rt: Runtime, bond: str, client: str, families: str) -> None:
     from . import dhcp
+    from .dhcp import runtime
 
-    dhcp.wait_active(rt.host, bond, rt.out.info)
-
-
-def cmd_dhcp_clean(rt: Runtime, bond: str, family: str) -> None:
-    from . import dhcp
-
-    dhcp.clean(rt.host, bond, family)
+    runtime.clean(rt.host, bond, dhcp.client(client), families.split(","))
 
 
 def cmd_match(rt: Runtime, ifname: str) -> None:
@@ -233,9 +235,9 @@ COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     "wait-unblocked": (cmd_wait_unblocked, ("iface",)),
     "enslave": (cmd_enslave, ("bond", "iface")),
     "release": (cmd_release, ("bond", "iface")),
-    "dhcp-config": (cmd_dhcp_config, ("bond", "family")),
+    "dhcp-config": (cmd_dhcp_config, ("bond", "client")),
     "wait-active": (cmd_wait_active, ("bond",)),
-    "dhcp-clean": (cmd_dhcp_clean, ("bond", "family")),
+    "dhcp-clean": (cmd_dhcp_clean, ("bond", "client", "families")),
     "match": (cmd_match, ("device",)),
     "start-slaves": (cmd_start_slaves, ("bond",)),
 }
@@ -324,9 +326,16 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
     if len(values) != len(kinds):
         return _usage(out, f"{args[0]} takes {len(kinds)} argument(s): {' '.join(kinds).upper()}")
     for i, (kind, value) in enumerate(zip(kinds, values)):
-        if kind == "family":
-            if value not in ("ipv4", "ipv6"):
-                return _usage(out, f"{value!r} is not ipv4 or ipv6")
+        if kind == "client":
+            from .dhcp import CLIENTS
+
+            if value not in CLIENTS:
+                return _usage(out, f"{value!r} is not a DHCP client wibond runs "
+                                   f"({', '.join(CLIENTS)})")
+            continue
+        if kind == "families":
+            if not value or any(f not in ("ipv4", "ipv6") for f in value.split(",")):
+                return _usage(out, f"{value!r} is not ipv4, ipv6 or ipv4,ipv6")
             continue
         if kind == "device" and value.startswith("/"):
             if not device_ifname(value):

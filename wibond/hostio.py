@@ -27,12 +27,9 @@ class HostError(Exception):
     """A write or a command the system refused; the text says what and why."""
 
 
-# Where iproute2 and friends live on Arch (/usr/bin) and Debian (/usr/sbin, /sbin).
-_SEARCH = ("/usr/sbin", "/usr/bin", "/sbin", "/bin")
-
-
 def find_program(name: str) -> str | None:
-    for directory in _SEARCH:
+    """The program to run (on this machine, whatever WIBOND_ROOT says)."""
+    for directory in paths.BIN_DIRS:
         path = os.path.join(directory, name)
         if os.access(path, os.X_OK):
             return path

@@ -59,7 +59,7 @@ class Bond:
                  "fail_over_mac", "miimon", "updelay", "downdelay",
                  "arp_interval", "arp_ip_target", "num_grat_arp", "num_unsol_na",
                  "mac", "address", "gateway", "gateway6", "metric", "dns",
-                 "dhcp", "hostname", "duid", "ipv6_addr_gen")
+                 "dhcp", "dhcp_client", "hostname", "duid", "ipv6_addr_gen")
     __slots__ = ("name", "slaves", "line") + OPTIONS
 
     mode: str
@@ -80,6 +80,7 @@ class Bond:
     metric: int
     dns: list[str]
     dhcp: list[str]
+    dhcp_client: str
     hostname: str | None
     duid: str
     ipv6_addr_gen: str

@@ -9,6 +9,7 @@ rewrites them when its directories are overridden.
 from __future__ import annotations
 
 import os
+import shutil
 
 # -- install locations (rewritten by the Makefile) --
 LIBEXECDIR = "/usr/lib/wibond"
@@ -23,6 +24,9 @@ SYSFS_NET = "/sys/class/net"
 SYSFS_RFKILL = "/sys/class/rfkill"
 DHCP6C_DUID = "/var/lib/dhcpv6/dhcp6c_duid"
 KMSG = "/dev/kmsg"
+# Where programs are: Arch has everything in /usr/bin (/usr/sbin links to it), Debian keeps
+# wpa_supplicant, dhclient, dhcpcd and iw in /usr/sbin (/sbin on an unmerged system).
+BIN_DIRS = ("/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
 def root() -> str:
@@ -35,3 +39,14 @@ def host(path: str) -> str:
     if base in ("", "/"):
         return path
     return os.path.join(base, path.lstrip("/"))
+
+
+def find_program(name: str) -> str | None:
+    """The host path of program NAME in the system under the root, None if not installed."""
+    for directory in BIN_DIRS:
+        path = host(f"{directory}/{name}")
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return f"{directory}/{name}"
+    if root() in ("", "/"):
+        return shutil.which(name)
+    return None

@@ -12,7 +12,9 @@ For each bond:
   <bond>-wired@.service (+ drop-in)             likewise for wired slaves
   sys-subsystem-net-devices-<if>.device.wants/<unit>   the device starts its slave
   <bond>-supplicant@<if>.service.d/50-wibond-after.conf   `after` ordering
-  dhclient@<bond>.service, dhcp6c@<bond>.service -> templates   as `dhcp` asks
+  <client>@<bond>.service -> template   the DHCP clients chosen for `dhcp`
+                                        (dhclient@, dhcp6c@ or dhcpcd@; dhcp/)
+  <client>@<bond>.service.d/50-wibond.conf   the families that client serves
   wibond-match@.service -> template   when a slave section is a pattern or label:
                                       udev/90-wibond.rules then offers it each new
                                       interface, and it starts the slave unit
@@ -21,6 +23,7 @@ For each bond:
 from __future__ import annotations
 
 from . import paths
+from .dhcp import Choice
 from .model import Bond, Slave
 from .names import device_unit, escape_instance
 
@@ -86,16 +89,20 @@ def _dropin(source: str, sections: list[tuple[str, list[str]]]) -> File:
     return File("\n".join(lines) + "\n")
 
 
-def plan_bond(bond: Bond, source: str) -> Plan:
+def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
     plan: Plan = {}
     name = bond.name
     bunit = bond_unit(name)
     dhcp_units = []
-    for family, client in (("ipv4", "dhclient"), ("ipv6", "dhcp6c")):
-        if family in bond.dhcp:
-            unit = f"{client}@{escape_instance(name)}.service"
-            plan[unit] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{client}@.service")
-            dhcp_units.append(unit)
+    for client, families in (dhcp.clients if dhcp else []):
+        unit = client.unit(escape_instance(name))
+        plan[unit] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{client.unit_template}")
+        if len(client.families) > 1:
+            # The template's steps take back what the client configured, for these families.
+            plan[f"{unit}.d/{DROPIN}"] = _dropin(source, [
+                ("Unit", [f"SourcePath={source}"]),
+                ("Service", [f"Environment=WIBOND_DHCP_FAMILIES={','.join(families)}"])])
+        dhcp_units.append(unit)
     unit_body = [f"SourcePath={source}"]
     unit_body += [f"Wants={u}" for u in dhcp_units]
     sections = [("Unit", unit_body)]
@@ -133,8 +140,10 @@ def plan_bond(bond: Bond, source: str) -> Plan:
     return plan
 
 
-def plan_all(bonds: list[Bond], source: str = paths.CONFIG) -> Plan:
+def plan_all(bonds: list[Bond], source: str = paths.CONFIG,
+             dhcp: dict[str, Choice] | None = None) -> Plan:
+    """Units for BONDS; DHCP maps a bond to its clients (dhcp.choose_all)."""
     plan: Plan = {}
     for bond in bonds:
-        plan.update(plan_bond(bond, source))
+        plan.update(plan_bond(bond, source, (dhcp or {}).get(bond.name)))
     return plan

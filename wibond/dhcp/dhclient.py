@@ -1,0 +1,43 @@
+"""ISC dhclient for DHCPv4 (the ArchWiki page's client; end-of-life upstream since 2022)."""
+
+from __future__ import annotations
+
+from .. import identity
+from ..model import Bond
+from .base import Client, run_path
+
+
+class Dhclient(Client):
+    name = "dhclient"
+    program = "dhclient"
+    families = ("ipv4",)
+    packages = (("Arch", "pacman -S dhclient"), ("Debian", "apt install isc-dhcp-client"))
+
+    def conf(self, bond: Bond, duid: bytes) -> str:
+        cid = identity.hexcolon(identity.client_id(bond.name, duid))
+        lines = [self.header(bond), f"send dhcp-client-identifier {cid};"]
+        if bond.hostname:
+            lines.append(f'send host-name "{bond.hostname}";')
+        lines += [
+            "request subnet-mask, broadcast-address, time-offset, routers,",
+            "        domain-name, domain-name-servers, domain-search, host-name, interface-mtu;",
+            # dhclient's defaults give up after 60 s and wait 5 minutes: a server
+            # that was down at boot would leave the bond without an address for long.
+            "timeout 30;",
+            "retry 10;",
+            "",
+        ]
+        return "\n".join(lines)
+
+    def files(self, bond: Bond, duid: bytes, families: list[str]) -> dict[str, bytes]:
+        return {
+            run_path(bond.name, "dhclient.conf"): self.conf(bond, duid).encode(),
+            # The unit's EnvironmentFile=: dhclient-script reads IF_METRIC.
+            run_path(bond.name, "dhclient.env"): f"METRIC={bond.metric}\n".encode(),
+        }
+
+    def run_files(self, bond: str) -> list[str]:
+        return [run_path(bond, "dhclient.conf"), run_path(bond, "dhclient.env")]
+
+
+DHCLIENT = Dhclient()

@@ -1,0 +1,67 @@
+"""dhcpcd for DHCPv4 and DHCPv6, one daemon per bond (official on Arch and ALARM, Debian's
+dhcpcd-base; the only client Debian sid still ships).
+
+wibond runs its own instance on the bond only, with a configuration of its own
+(dhcpcd -f): the distribution's /etc/dhcpcd.conf is for the distribution's
+dhcpcd.service and is not read.
+"""
+
+from __future__ import annotations
+
+from .. import identity
+from ..model import Bond
+from .base import Client, run_path
+
+
+class Dhcpcd(Client):
+    name = "dhcpcd"
+    program = "dhcpcd"
+    families = ("ipv4", "ipv6")
+    packages = (("Arch", "pacman -S dhcpcd"), ("Debian", "apt install dhcpcd-base"))
+
+    def conf(self, bond: Bond, duid: bytes, families: list[str]) -> str:
+        lines = [
+            self.header(bond),
+            # The bond only: never a slave, never another interface.
+            f"allowinterfaces {bond.name}",
+            # The DUID of both families; with the IAID below it makes the DHCPv4 client
+            # identifier (RFC 4361), the same bytes dhclient and dhcp6c send.
+            f"duid {identity.hexcolon(duid)}",
+            # wibond runs the supplicants; the host name is the administrator's.
+            "nohook hostname, wpa_supplicant",
+            "option domain_name_servers, domain_name, domain_search",
+            "require dhcp_server_identifier",
+            f"metric {bond.metric}",
+            # Keep asking however long the server is away (default: give up after 30 s).
+            "timeout 0",
+            # A 169.254 address would hide that DHCP failed.
+            "noipv4ll",
+        ]
+        if bond.hostname:
+            lines.append(f"hostname {bond.hostname}")
+        if families == ["ipv4"]:
+            lines.append("ipv4only")
+        elif families == ["ipv6"]:
+            lines.append("ipv6only")
+        if "ipv6" in families:
+            # dhcpcd does SLAAC itself: RFC 7217 addresses do not change with the MAC.
+            lines.append("slaac private" if bond.ipv6_addr_gen == "stable-privacy"
+                         else "slaac hwaddr")
+        lines += [
+            f"interface {bond.name}",
+            # dhcpcd's default IAID is the MAC's last 4 bytes: the MAC of a bond changes on
+            # every failover, the IAID must not.
+            f"\tiaid {identity.iaid(bond.name)}",
+        ]
+        if "ipv6" in families:
+            lines.append("\tia_na")
+        return "\n".join(lines) + "\n"
+
+    def files(self, bond: Bond, duid: bytes, families: list[str]) -> dict[str, bytes]:
+        return {run_path(bond.name, "dhcpcd.conf"): self.conf(bond, duid, families).encode()}
+
+    def run_files(self, bond: str) -> list[str]:
+        return [run_path(bond, "dhcpcd.conf")]
+
+
+DHCPCD = Dhcpcd()

@@ -1,0 +1,99 @@
+"""The DHCP units' steps: write a client's files, wait for the bond to settle, clean up.
+
+A client must not start before the bond has an active slave and has taken
+its MAC: `wait_active` waits for that state, never for a fixed time.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .. import bondctl, identity
+from ..bondctl import HelperError
+from ..model import Bond
+from . import FAMILIES, IPV4, IPV6, Client
+
+
+def configure(host, bond: Bond, client: Client) -> None:  # type: ignore[no-untyped-def]
+    """Write CLIENT's files for BOND (the configuration, and a DUID file where it keeps one)."""
+    try:
+        duid = identity.duid(host, bond.duid)
+    except identity.IdentityError as e:
+        raise HelperError(str(e)) from None
+    families = [f for f in FAMILIES if f in bond.dhcp and f in client.families]
+    if not families:
+        raise HelperError(f"{bond.name}: dhcp = {', '.join(bond.dhcp) or 'none'} asks "
+                          f"{client.name} for nothing; `systemctl daemon-reload` after editing "
+                          "the config")
+    for path, content in client.files(bond, duid, families).items():
+        if host.read_bytes(path) != content:
+            host.save_bytes(path, content)
+
+
+def settled(host, bond: str) -> str | None:  # type: ignore[no-untyped-def]
+    """None once BOND has an active slave with link and has taken its MAC; else what is missing."""
+    if not bondctl.is_bond(host, bond):
+        return "the bond does not exist"
+    active = host.read(f"{bondctl.NET}/{bond}/bonding/active_slave")
+    if not active:
+        return "no slave has link yet"
+    if host.read(f"{bondctl.NET}/{bond}/carrier") != "1":
+        return "the bond has no carrier yet"
+    if bondctl.option(host, bond, "fail_over_mac") == "active" and \
+            bondctl.mac_of(host, bond) != bondctl.mac_of(host, active):
+        return f"the bond has not taken {active}'s MAC yet"
+    return None
+
+
+def wait_active(host, bond: str, log, interval: float = 0.1,  # type: ignore[no-untyped-def]
+                sleep=time.sleep) -> None:
+    said = None
+    while True:
+        missing = settled(host, bond)
+        if missing is None:
+            active = host.read(f"{bondctl.NET}/{bond}/bonding/active_slave")
+            log(f"{bond}: active slave {active}, MAC {bondctl.mac_of(host, bond)}")
+            return
+        if missing == "the bond does not exist":
+            raise HelperError(f"{bond} does not exist; wibond@{bond}.service creates it")
+        if missing != said:
+            log(f"{bond}: waiting before DHCP: {missing}")
+            said = missing
+        sleep(interval)
+
+
+def clean(host, bond: str, client: Client, families: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Take back what CLIENT put on the bond for FAMILIES; keep the static setup."""
+    from ..addressing import static_record
+
+    if bondctl.exists(host, bond):
+        static = static_record(host, bond)
+        keep = set(static.get("addresses", []))
+        gateways = set(static.get("gateways", []))
+        for family in families:
+            _clean_family(host, bond, family, keep, gateways)
+    for path in client.run_files(bond):
+        host.remove(path)
+
+
+def _clean_family(host, bond: str, family: str, keep: set, gateways: set) -> None:  # type: ignore[no-untyped-def]
+    inet = "inet" if family == IPV4 else "inet6"
+    for addr in host.addresses(bond):
+        if addr.get("family") != inet or addr.get("scope") != "global":
+            continue
+        cidr = f"{addr['local']}/{addr['prefixlen']}"
+        # DHCPv6 addresses are /128 with lifetimes; SLAAC's belong to the kernel.
+        if cidr in keep or (family == IPV6 and not (addr.get("dynamic")
+                                                    and addr.get("prefixlen") == 128)):
+            continue
+        host.ip("addr", "del", cidr, "dev", bond)
+    version = 4 if family == IPV4 else 6
+    for route in host.routes(bond, version):
+        if route.get("dst") == "default" and route.get("gateway") not in gateways:
+            args = ["route", "del", "default"]
+            if route.get("gateway"):
+                args += ["via", route["gateway"]]
+            args += ["dev", bond]
+            if "metric" in route:
+                args += ["metric", str(route["metric"])]
+            host.ip(f"-{version}", *args)
