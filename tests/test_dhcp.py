@@ -90,7 +90,9 @@ def test_dhcpcd_conf_touches_only_the_bond_and_pins_its_identity() -> None:
     assert "allowinterfaces bond0" in lines
     assert f"duid {identity.hexcolon(DUID)}" in lines
     assert "nohook hostname, wpa_supplicant" in lines
-    assert "metric 50" in lines and "hostname pi" in lines and "noipv4ll" in lines
+    assert "metric 50" in lines and "hostname pi" in lines
+    # the bond's own gratuitous ARP after a failover must not look like a conflict to defend
+    assert "noarp" in lines
     assert "slaac private" in lines and "timeout 0" in lines
     assert not any(ln in ("ipv4only", "ipv6only") for ln in lines)
     # the IAID, in the interface block, is the one DHCPv4's client identifier and dhcp6c use

@@ -28,8 +28,24 @@ sys.path.insert(0, os.path.join(HERE, "lab"))
 import labrun  # noqa: E402
 
 # Add new scenarios here (a directory under tests/lab/scenarios/ with check.py).
-LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failover", "stop-start",
-                 "faults", "dongles"]
+LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failover",
+                 "dhcp-failover-dhcpcd", "stop-start", "faults", "dongles"]
+# Which scenarios run on which guest. bookworm (systemd 252) runs every scenario; trixie (257)
+# and sid (262, no isc-dhcp-client: DHCP by dhcpcd) run what a user of those systems does
+# first: boot, the two bundled setups, DHCP across failover and dongles, plus DHCP with dhcpcd
+# named where the ISC pair is also installed. WIBOND_LAB_SUITES=sid (comma list) picks suites.
+ON_EVERY_SUITE = ["boot", "archwiki", "raspberry-pi", "dhcp-failover", "dongles"]
+LAB_MATRIX = {
+    "bookworm": LAB_SCENARIOS,
+    "trixie": ON_EVERY_SUITE + ["dhcp-failover-dhcpcd"],
+    "sid": ON_EVERY_SUITE,
+}
+LAB_RUNS = [(suite, name) for suite, names in LAB_MATRIX.items() for name in names]
+
+
+def lab_suites() -> list[str]:
+    wanted = os.environ.get("WIBOND_LAB_SUITES", "")
+    return [s for s in LAB_MATRIX if not wanted or s in wanted.split(",")]
 
 
 def lab_skip_reason() -> str | None:
@@ -54,39 +70,45 @@ def lab_jobs() -> int:
         return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-_results: dict[str, dict] = {}
+_results: dict[tuple[str, str], dict] = {}
 
 
 @pytest.fixture(scope="module")
 def lab_run(request):
-    """Returns run(name) -> result dict; the first call runs every selected lab scenario."""
+    """Returns run(suite, name) -> result dict; the first call for a suite runs every selected
+    scenario of that suite."""
     reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
-    selected = [item.callspec.params["scenario"] for item in request.session.items
+    selected = [(item.callspec.params["suite"], item.callspec.params["scenario"])
+                for item in request.session.items
                 if getattr(item, "callspec", None) and item.module is sys.modules[__name__]
                 and "scenario" in item.callspec.params]
     out = os.environ.get("WIBOND_LAB_OUT") or None
 
-    def run(name):
-        if name not in _results:
-            names = [n for n in selected if n not in _results] or [name]
-            for r in labrun.run_scenarios(names, out=out, quiet=True, jobs=lab_jobs(),
+    def run(suite, name):
+        if (suite, name) not in _results:
+            names = [n for s, n in selected if s == suite and (s, n) not in _results] or [name]
+            for r in labrun.run_scenarios(names, out=os.path.join(out, suite) if out else None,
+                                          quiet=True, jobs=lab_jobs(), suite=suite,
                                           boot_each=os.environ.get("WIBOND_LAB_BOOT_EACH") == "1"):
-                _results[r["scenario"]] = r
-        return _results[name]
+                _results[(suite, r["scenario"])] = r
+        return _results[(suite, name)]
 
     return run
 
 
-@pytest.mark.parametrize("scenario", LAB_SCENARIOS)
-def test_lab_scenario(lab_run, scenario):
-    res = lab_run(scenario)
-    print(f"lab scenario {scenario}: {'PASSED' if res['passed'] else 'FAILED'}; out {res['out_dir']}")
+@pytest.mark.parametrize("suite, scenario", LAB_RUNS)
+def test_lab_scenario(lab_run, suite, scenario):
+    if suite not in lab_suites():
+        pytest.skip(f"{suite} not in WIBOND_LAB_SUITES")
+    res = lab_run(suite, scenario)
+    print(f"lab scenario {scenario} on {suite}: {'PASSED' if res['passed'] else 'FAILED'}; "
+          f"out {res['out_dir']}")
     for f in res.get("figures", []):
         print(f"  {f['name']} = {f['value']} {f.get('unit', '')}")
     print(f"  timings: {json.dumps(res.get('timings', {}))}")
-    assert res["passed"], f"lab scenario {scenario} failed:\n{labrun.failed_checks(res)}"
+    assert res["passed"], f"lab scenario {scenario} failed on {suite}:\n{labrun.failed_checks(res)}"
 
 
 def test_lab_scenarios_exist():
@@ -96,6 +118,12 @@ def test_lab_scenarios_exist():
         d = labrun.scenario_dir(name)
         labrun.fixture_config(d)  # raises on bad JSON
     assert set(LAB_SCENARIOS) <= set(labrun.list_scenarios())
+    for suite, name in LAB_RUNS:
+        assert suite in labrun.scenario_suites(labrun.scenario_dir(name)), (suite, name)
+    # every scenario on at least one suite; the core set on all three
+    assert {n for _s, n in LAB_RUNS} == set(LAB_SCENARIOS)
+    for name in ON_EVERY_SUITE:
+        assert all((s, name) in LAB_RUNS for s in labrun.SUITES), name
 
 
 def test_guest_code_refuses_to_run_on_the_host():

@@ -3,8 +3,9 @@
 The golden trees link to /usr/lib/wibond/units/ and run
 /usr/lib/wibond/wibond-helper, which exist only once installed; here they
 are pointed at this tree's units/ and helpers/ in a scratch directory, so
-no root and no install is needed. wpa_supplicant, iw, dhclient and dhcp6c
-must be installed (.ci/run installs them): verify checks that they exist.
+no root and no install is needed. wpa_supplicant, iw, dhclient, dhcp6c and
+dhcpcd must be installed (.ci/run installs them): verify checks that they
+exist, found by bare name in systemd's search path as at boot.
 """
 
 from __future__ import annotations

@@ -2,13 +2,16 @@
 """Run wibond lab scenarios in a QEMU (TCG) VM with Debian's kernel: bonding + mac80211_hwsim.
 
 CLI:
-    python3 tests/lab/labrun.py run SCENARIO [SCENARIO ...] [--out DIR] [--timeout S]
+    python3 tests/lab/labrun.py run SCENARIO [SCENARIO ...] [--suite SUITE] [--out DIR] [--timeout S]
                                     [--boot-each] [--jobs N] [--no-install] [--console-journal]
                                     [--json]
     python3 tests/lab/labrun.py list
     python3 tests/lab/labrun.py build [build-image args]     (same as tests/lab/build-image)
 
-SCENARIO is a name under tests/lab/scenarios/ or a path to a scenario directory.  Consecutive
+SCENARIO is a name under tests/lab/scenarios/ or a path to a scenario directory.  SUITE is the
+guest's Debian suite: bookworm (systemd 252), trixie (257) or sid (262); default
+$WIBOND_LAB_SUITE, else bookworm.  A scenario's fixture.json may limit the suites it runs on
+("suites": [...]).  Consecutive
 scenarios whose fixture.json says "shared_boot": true (and that have no etc/ of their own) run
 in one boot, with a cleanup between them; every other scenario gets a boot of its own.
 --boot-each gives every scenario its own boot.  Exit status 1 if any scenario failed.
@@ -39,6 +42,8 @@ LAB = Path(__file__).resolve().parent
 REPO = LAB.parent.parent
 SCENARIOS = LAB / "scenarios"
 DEFAULT_CACHE = os.environ.get("WIBOND_LAB_CACHE", "/var/cache/wibond-lab")
+SUITES = ("bookworm", "trixie", "sid")
+DEFAULT_SUITE = os.environ.get("WIBOND_LAB_SUITE", "bookworm")
 CLEANUP_ALLOWANCE_S = 60
 LAB_UNITS = {"sysinit.target.wants": ["wibond-lab-fixture.service", "wibond-lab-watchdog.service"],
              "multi-user.target.wants": ["wibond-lab-run.service"]}
@@ -70,6 +75,11 @@ def fixture_config(scen):
     return json.loads(f.read_text()) if f.exists() else {}
 
 
+def scenario_suites(scen):
+    """The suites a scenario runs on (fixture.json "suites"; default all)."""
+    return list(fixture_config(scen).get("suites", SUITES))
+
+
 def can_share_boot(scen):
     """A scenario may share a boot when it says so and brings no etc/ (boot-time config)."""
     try:
@@ -81,19 +91,23 @@ def can_share_boot(scen):
 _image_checked = {}
 
 
-def image_dir(cache=DEFAULT_CACHE, build=True):
-    """The current cached image; runs build-image first (once per process) so a changed
-    build-image or package list is never silently ignored (a no-op takes a few seconds)."""
+def image_dir(cache=DEFAULT_CACHE, build=True, suite=DEFAULT_SUITE):
+    """The current cached image of SUITE; runs build-image first (once per process and suite)
+    so a changed build-image or package list is never silently ignored (a no-op takes a few
+    seconds)."""
     cache = str(cache)
-    if build and cache not in _image_checked:
-        r = subprocess.run([sys.executable, str(LAB / "build-image"), "--cache", cache],
+    if build and (cache, suite) not in _image_checked:
+        r = subprocess.run([sys.executable, str(LAB / "build-image"), "--cache", cache,
+                            "--suite", suite],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
-            raise RuntimeError(f"build-image failed (rc={r.returncode}):\n{r.stdout[-4000:]}")
-        _image_checked[cache] = r.stdout
-    cur = Path(cache) / "current"
+            raise RuntimeError(f"build-image --suite {suite} failed (rc={r.returncode}):\n"
+                               f"{r.stdout[-4000:]}")
+        _image_checked[(cache, suite)] = r.stdout
+    cur = Path(cache) / f"current-{suite}"
     if not (cur / "complete").exists() or not (cur / "root.img").exists():
-        raise FileNotFoundError(f"no lab image in {cache}; run tests/lab/build-image")
+        raise FileNotFoundError(f"no {suite} lab image in {cache}; run tests/lab/build-image "
+                                f"--suite {suite}")
     return cur.resolve()
 
 
@@ -183,7 +197,7 @@ def _new_result(name, out, console):
 
 
 def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
-             console_journal=False, quiet=False, append="", follow=None):
+             console_journal=False, quiet=False, append="", follow=None, suite=DEFAULT_SUITE):
     """One boot running `names` in order.  `out` is the boot's directory; with one scenario it
     is also that scenario's directory, with several each gets out/<name>/.
     `follow`: a regular expression; console lines matching it are printed as they come.
@@ -200,6 +214,8 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     share = out / "share"
     console = out / "console.log"
     results = {s: _new_result(s, sdirs[s], console) for s in snames}
+    for s in snames:
+        results[s]["suite"] = suite
     boot_timings = {}
 
     def finish_all(error=None):
@@ -224,9 +240,12 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     boot_limit = int(fixture_config(scens[0]).get("boot_limit", DEFAULT_BOOT_LIMIT_S))
     limit = timeout or (sum(limits) + boot_limit + 60 + CLEANUP_ALLOWANCE_S * (len(scens) - 1))
     try:
-        image = image_dir(cache)
+        image = image_dir(cache, suite=suite)
     except (RuntimeError, FileNotFoundError) as e:
         return finish_all(str(e))
+    wrong = [s.name for s in scens if suite not in scenario_suites(s)]
+    if wrong:
+        return finish_all(f"{', '.join(wrong)} do not run on {suite} (fixture.json suites)")
     manifest = json.loads((image / "manifest.json").read_text())
     for s in snames:
         results[s]["image"] = manifest.get("key")
@@ -234,7 +253,8 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     (share / "out").mkdir(parents=True)
     shutil.copytree(LAB / "guest", share / "guest", ignore=_ignore_pycache)
     for s in scens:
-        shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_pycache, symlinks=True)
+        # Links are followed: a variant scenario may link another's check.py.
+        shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_pycache)
     (share / "plan.json").write_text(json.dumps({"scenarios": snames}) + "\n")
     try:
         boot_timings.update(prepare_rootfs(share / "rootfs", scens, install=install, log_dir=out))
@@ -249,7 +269,7 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     cmd = qemu_cmd(image, share, console, ",".join(snames), append)
     (out / "qemu-cmd.txt").write_text(" ".join(cmd) + "\n")
     if not quiet:
-        _log(f"{' + '.join(snames)}: booting (deadline {limit:.0f}s), console: {console}")
+        _log(f"{' + '.join(snames)} [{suite}]: booting (deadline {limit:.0f}s), console: {console}")
     t = time.monotonic()
     stop_follow = threading.Event()
     follower = None
@@ -461,18 +481,19 @@ def _expected_s(group):
 
 def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
                   console_journal=False, quiet=False, boot_each=False, append="", follow=None,
-                  jobs=1):
+                  jobs=1, suite=DEFAULT_SUITE):
     """Run scenarios (sharing boots where allowed); returns one result dict per scenario, in
     the order of `names`.  Output: <out>/<name>/ for each scenario (<out> defaults to
     <cache>/runs/<time>/).  jobs > 1 runs that many boots at once, the longest first."""
-    out = Path(out) if out else _default_out(cache, "+".join(Path(n).name for n in names)[:80])
+    out = Path(out) if out else _default_out(
+        cache, f"{suite}-" + "+".join(Path(n).name for n in names)[:80])
     groups = plan_boots(names, boot_each)
 
     def one(group):
         bdir = out / group[0] if len(group) == 1 else out / ("boot-" + "+".join(group))
         res = run_boot(group, bdir, timeout=timeout, install=install, cache=cache,
                        console_journal=console_journal, quiet=quiet, append=append,
-                       follow=follow)
+                       follow=follow, suite=suite)
         if len(group) > 1:  # make <out>/<name> exist for every scenario
             for r in res:
                 link = out / r["scenario"]
@@ -486,7 +507,7 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
         from concurrent.futures import ThreadPoolExecutor
 
         try:
-            image_dir(cache)  # build-image once, before the boots that share it
+            image_dir(cache, suite=suite)  # build-image once, before the boots that share it
         except (RuntimeError, FileNotFoundError):
             pass  # each boot reports it
         order = sorted(groups, key=_expected_s, reverse=True)
@@ -497,14 +518,14 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
 
 
 def run_scenario(name, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
-                 console_journal=False, quiet=False, append="", follow=None):
+                 console_journal=False, quiet=False, append="", follow=None, suite=DEFAULT_SUITE):
     """Boot once, run scenario `name`, return its result dict (never raises for a failing
     scenario; 'passed' says it).  Result also saved as <out>/result.json."""
     sname = scenario_dir(name).name
-    out = Path(out) if out else _default_out(cache, sname)
+    out = Path(out) if out else _default_out(cache, f"{suite}-{sname}")
     return run_boot([name], out, timeout=timeout, install=install, cache=cache,
                     console_journal=console_journal, quiet=quiet, append=append,
-                    follow=follow)[0]
+                    follow=follow, suite=suite)[0]
 
 
 def _print_result(r):
@@ -539,6 +560,8 @@ def main(argv=None):
     r.add_argument("--follow", metavar="REGEX",
                    help="print console lines matching REGEX live (with --console-journal: journal too)")
     r.add_argument("--cache", default=DEFAULT_CACHE)
+    r.add_argument("--suite", choices=SUITES, default=DEFAULT_SUITE,
+                   help="the guest's Debian suite (default $WIBOND_LAB_SUITE or bookworm)")
     sub.add_parser("list", help="list scenarios")
     b = sub.add_parser("build", help="build/refresh the cached image (tests/lab/build-image)")
     b.add_argument("args", nargs=argparse.REMAINDER)
@@ -553,27 +576,30 @@ def main(argv=None):
         print("labrun: must run as root (qemu, 9p, make install into the run tree)", file=sys.stderr)
         return 2
     for s in a.scenarios:
-        scenario_dir(s)  # fail early on a typo
+        if a.suite not in scenario_suites(scenario_dir(s)):  # also fails early on a typo
+            print(f"labrun: {s} does not run on {a.suite} (its fixture.json says "
+                  f"{scenario_suites(scenario_dir(s))})", file=sys.stderr)
+            return 2
     t0 = time.monotonic()
-    _log("checking the cached image (tests/lab/build-image)")
-    image_dir(a.cache)
+    _log(f"checking the cached {a.suite} image (tests/lab/build-image --suite {a.suite})")
+    image_dir(a.cache, suite=a.suite)
     _log(f"image ready in {time.monotonic() - t0:.1f}s")
     if a.out and len(a.scenarios) == 1:
         results = [run_scenario(a.scenarios[0], out=a.out, timeout=a.timeout,
                                 install=not a.no_install, cache=a.cache,
                                 console_journal=a.console_journal, append=a.append,
-                                follow=a.follow)]
+                                follow=a.follow, suite=a.suite)]
     else:
         results = run_scenarios(a.scenarios, out=a.out, timeout=a.timeout,
                                 install=not a.no_install, cache=a.cache,
                                 console_journal=a.console_journal, boot_each=a.boot_each,
-                                append=a.append, follow=a.follow, jobs=a.jobs)
+                                append=a.append, follow=a.follow, jobs=a.jobs, suite=a.suite)
     print("\n=== summary")
     print("  (wall = the whole boot the scenario ran in; check = its check.py in the guest)")
     for r in results:
         t = r["timings"]
         shared = f"  [one boot: {'+'.join(r['shared_boot_with'])}]" if r.get("shared_boot_with") else ""
-        print(f"  {'PASS' if r['passed'] else 'FAIL'}  {r['scenario']:<20} wall {t.get('total_s', 0):6.1f}s"
+        print(f"  {'PASS' if r['passed'] else 'FAIL'}  {r['scenario']:<20} {r.get('suite', ''):<9} wall {t.get('total_s', 0):6.1f}s"
               f"  check {t.get('check_s', 0):5.1f}s  {r['out_dir']}{shared}")
     nfail = sum(not r["passed"] for r in results)
     print(f"  {len(results) - nfail}/{len(results)} passed in {time.monotonic() - t0:.0f}s")

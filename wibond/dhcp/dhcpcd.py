@@ -34,8 +34,12 @@ class Dhcpcd(Client):
             f"metric {bond.metric}",
             # Keep asking however long the server is away (default: give up after 30 s).
             "timeout 0",
-            # A 169.254 address would hide that DHCP failed.
-            "noipv4ll",
+            # No ARP probe or defence of the address. On a failover the bond takes the new
+            # active slave's MAC and announces the address with it (num_grat_arp); dhcpcd,
+            # still knowing the old MAC, reads that as another host claiming the address and
+            # drops it (seen in the lab: "10 second defence failed", 60 s without IPv4).
+            # Also no IPv4LL: a 169.254 address would hide that DHCP failed.
+            "noarp",
         ]
         if bond.hostname:
             lines.append(f"hostname {bond.hostname}")

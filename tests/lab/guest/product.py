@@ -9,6 +9,8 @@ from .util import sh, wait_for
 
 RUN = Path("/run/wibond")
 WPA_CTRL = "/run/wpa_supplicant"
+# The DHCP clients wibond runs (wibond/dhcp/): which one a bond got depends on the suite.
+DHCP_CLIENTS = ("dhclient", "dhcp6c", "dhcpcd")
 
 
 def unit_state(unit):
@@ -35,8 +37,8 @@ def failed_units():
 def wibond_units():
     """Loaded wibond units (bond, slaves, DHCP clients, matcher) with their states."""
     r = sh(["systemctl", "list-units", "--all", "--plain", "--no-legend", "--no-pager",
-            "wibond@*", "wibond-match@*", "*-supplicant@*", "*-wired@*", "dhclient@*",
-            "dhcp6c@*"],
+            "wibond@*", "wibond-match@*", "*-supplicant@*", "*-wired@*",
+            *[f"{c}@*" for c in DHCP_CLIENTS]],
            check=False, quiet=True)
     out = {}
     for ln in r.stdout.splitlines():
@@ -50,7 +52,48 @@ def active_units():
     return {u: s for u, s in wibond_units().items() if s not in ("inactive",)}
 
 
-def processes(pattern="wpa_supplicant|dhclient|dhcp6c"):
+def dhcp_units(bond="bond0"):
+    """The DHCP client units wibond's generator pulled in for BOND (dhclient@ + dhcp6c@, or
+    dhcpcd@), from the Wants= of wibond@BOND."""
+    wants = unit_props(f"wibond@{bond}.service", "Wants").get("Wants", "").split()
+    return sorted(u for u in wants if u.split("@")[0] in DHCP_CLIENTS)
+
+
+def dhcp_client_name(bond="bond0"):
+    """'dhcpcd' or 'dhclient+dhcp6c' (or 'dhclient'): what runs DHCP on BOND."""
+    return "+".join(u.split("@")[0] for u in dhcp_units(bond)) or "none"
+
+
+def unit_main_pids(units):
+    """{unit: MainPID} of the running ones (dhcpcd forks helpers; the main PID is the client)."""
+    out = {}
+    for u in units:
+        pid = unit_props(u, "MainPID").get("MainPID", "0")
+        if pid not in ("", "0"):
+            out[u] = int(pid)
+    return out
+
+
+def client_processes_by_unit():
+    """{unit: [pid, ...]} of every wpa_supplicant and DHCP client process, by the unit whose
+    cgroup holds it ("" when none)."""
+    out = {}
+    r = sh(["pgrep", "-f", "wpa_supplicant|dhclient|dhcp6c|dhcpcd"], check=False, quiet=True)
+    for pid in r.stdout.split():
+        try:
+            cg = Path(f"/proc/{pid}/cgroup").read_text()
+        except OSError:
+            continue
+        unit = next((ln.rstrip("/").rpartition("/")[2] for ln in cg.splitlines()
+                     if ln.startswith("0::")), "")
+        if unit.endswith(".service") and not unit.startswith("wibond-lab-run"):
+            out.setdefault(unit, []).append(int(pid))
+        elif not unit.startswith("wibond-lab-run"):
+            out.setdefault("", []).append(int(pid))
+    return out
+
+
+def processes(pattern="wpa_supplicant|dhclient|dhcp6c|dhcpcd"):
     r = sh(["pgrep", "-a", "-f", pattern], check=False, quiet=True)
     return [ln for ln in r.stdout.splitlines() if ln.strip() and "pgrep" not in ln]
 

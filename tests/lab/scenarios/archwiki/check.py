@@ -9,13 +9,13 @@ from pathlib import Path
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, bond_state, fixture, mac_of, sh, wait_for
 from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
-from guest.product import (default_routes, failed_units, global_addrs, unit_props, unit_state,
-                           status_text, unit_timestamp, uptime, wait_unit, wpa_status)
+from guest.product import (default_routes, dhcp_client_name, dhcp_units, failed_units,
+                           global_addrs, status_text, unit_props, unit_state, unit_timestamp,
+                           uptime, wait_unit, wpa_status)
 from guest.util import say
 
 BOND = "bond0"
-UNITS = ["wibond@bond0.service", "bond0-wired@eth0.service", "bond0-supplicant@wlan0.service",
-         "dhclient@bond0.service", "dhcp6c@bond0.service"]
+UNITS = ["wibond@bond0.service", "bond0-wired@eth0.service", "bond0-supplicant@wlan0.service"]
 
 
 def dhcp6_addr():
@@ -29,7 +29,18 @@ with Results() as res:
     wlan, wired = far.stations[0]["ifname"], far.wired
     wlan_mac, wired_mac = far.stations[0]["mac"], mac_of(wired)
 
-    for u in UNITS:
+    # The config names no client: the image decides (dhclient+dhcp6c where both are installed,
+    # dhcpcd on sid, which has no dhclient).
+    wait_unit("wibond@bond0.service", "active", 180)
+    clients = dhcp_units(BOND)
+    res.note(f"DHCP by {dhcp_client_name(BOND)}: {clients}")
+    res.check("wibond pulled in a DHCP client for IPv4 and IPv6", clients in (
+        ["dhclient@bond0.service", "dhcp6c@bond0.service"], ["dhcpcd@bond0.service"]), clients)
+    wibond_check = sh(["wibond", "check"], check=False, quiet=True)
+    res.check("`wibond check` names the client boot uses",
+              f"by {clients[0].split('@')[0]} " in wibond_check.stdout if clients else False,
+              wibond_check.stdout + wibond_check.stderr)
+    for u in UNITS + clients:
         wait_unit(u, "active", 180)
         res.check(f"{u} active after boot", unit_state(u) == "active", unit_state(u))
 
@@ -57,7 +68,8 @@ with Results() as res:
     a4 = wait_for(lambda: global_addrs(BOND, 4), 120, "DHCPv4 address on bond0")
     res.check("bond0 has a DHCPv4 address from the pool", a4 and a4[0].startswith("192.168.77."), a4)
     a6 = wait_for(dhcp6_addr, 180, "DHCPv6 address on bond0")
-    res.check("bond0 has a DHCPv6 address (dhcp6c)", bool(a6), global_addrs(BOND, 6))
+    res.check(f"bond0 has a DHCPv6 address ({dhcp_client_name(BOND)})", bool(a6),
+              global_addrs(BOND, 6))
     dr = default_routes(BOND)
     res.check("default route via the DHCP router on bond0",
               any(r.get("gateway") == far.ip4.split("/")[0] for r in dr), dr)

@@ -3,18 +3,22 @@
 minute).  The machine boots with the cable out, so the radio associates first and the bond asks
 with the radio's MAC; then the cable goes in (the bond takes the wire's MAC) and out again.  After
 each switch the next renewal must succeed with the same IPv4 address, and the server must hold
-one lease for the host, not one per MAC: dhclient identifies itself by a client identifier made
-of the DUID (RFC 4361), and dhcp6c uses that same DUID.  Finally the bond is restarted with the
-wire up, so the other slave comes first: the same address again."""
+one lease for the host, not one per MAC: the client identifies itself by a client identifier made
+of the DUID (RFC 4361), and DHCPv6 uses that same DUID.  Finally the bond is restarted with the
+wire up, so the other slave comes first: the same address again.
+
+The config names no client (dhclient+dhcp6c where the image has both, dhcpcd on sid);
+dhcp-failover-dhcpcd runs this same check with dhcp_client = dhcpcd."""
 import ipaddress
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, bond_state, fixture, mac_of, sh, wait_for
 from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
-from guest.product import failed_units, global_addrs, wait_unit
+from guest.product import (dhcp_client_name, dhcp_units, failed_units, global_addrs, leftovers,
+                           wait_unit)
 
 BOND = "bond0"
-RENEW_WAIT = 150   # T1 of a 2-minute lease is 60 s; dhclient adds up to a few seconds
+RENEW_WAIT = 150   # T1 of a 2-minute lease is 60 s; a client adds up to a few seconds
 
 
 def v4_leases(far):
@@ -41,6 +45,7 @@ def renewed(res, far, label, after_expiry, want_ip, want_mac):
     res.check(f"{label}: the server holds one IPv4 lease for the host", len(leases) == 1, leases)
     # dhclient keeps the chaddr it read at start: the server's record shows that MAC, not the
     # active slave's; the client identifier, not the MAC, ties the lease to the host.
+    # (dhcpcd follows the interface's MAC.)
     res.figure(f"{label}: MAC in the server's lease (bond's now {want_mac})", lease["mac"], "")
     return lease
 
@@ -50,7 +55,12 @@ with Results() as res:
     wlan, wired = far.stations[0]["ifname"], far.wired
     wlan_mac, wired_mac = far.stations[0]["mac"], mac_of(wired)
 
-    for u in ("wibond@bond0.service", "dhclient@bond0.service", "dhcp6c@bond0.service"):
+    wait_unit("wibond@bond0.service", "active", 180)
+    clients = dhcp_units(BOND)
+    res.note(f"DHCP by {dhcp_client_name(BOND)}: {clients}")
+    res.figure("DHCP client", dhcp_client_name(BOND), "")
+    res.check("a DHCP client for IPv4 and IPv6", len(clients) in (1, 2), clients)
+    for u in clients:
         wait_unit(u, "active", 180)
     st = wait_for(lambda: (lambda s: s if s and s["active_slave"] == wlan else None)(bond_state(BOND)),
                   180, "radio active (cable out at boot)")
@@ -93,7 +103,7 @@ with Results() as res:
     # The other order at boot: the wire is up when the bond starts, so it comes first.
     far.wire_restore()
     sh(["systemctl", "restart", "wibond@bond0.service"])
-    for u in ("dhclient@bond0.service", "dhcp6c@bond0.service"):
+    for u in clients:
         wait_unit(u, "active", 180)
     st = wait_for(lambda: (lambda s: s if s and s["active_slave"] == wired else None)(bond_state(BOND)),
                   120, "wire active after restart")
@@ -102,3 +112,11 @@ with Results() as res:
     res.check("restarted: one IPv4 lease, now for the wire's MAC",
               [x["mac"] for x in v4_leases(far)] == [wired_mac], v4_leases(far))
     res.check("no failed units", not failed_units(), failed_units())
+
+    # The client's stop takes back what it configured: nothing of the bond is left.
+    sh(["systemctl", "stop", "wibond@bond0.service"], timeout=180)
+    left = wait_for(lambda: not leftovers(BOND, [wired, wlan]), 60, "stopped: nothing left",
+                    raise_on_timeout=False)
+    res.check(f"stop: nothing left behind by {'+'.join(u.split('@')[0] for u in clients)}",
+              left, leftovers(BOND, [wired, wlan]))
+    res.check("stop: no failed units", not failed_units(), failed_units())

@@ -8,8 +8,9 @@ import time
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Results, bond_state, fixture, mac_of, sh, wait_for
-from guest.product import (failed_units, global_addrs, leftovers, processes, unit_state,
-                           wait_unit, wibond_units)
+from guest.product import (client_processes_by_unit, dhcp_units, failed_units, global_addrs,
+                           leftovers, processes, unit_main_pids, unit_state, wait_unit,
+                           wibond_units)
 
 BOND = "bond0"
 RESTARTS = 20
@@ -21,7 +22,8 @@ def up(wired, wlan, timeout=180):
                            and s["active_slave"] == wired else None)(bond_state(BOND)),
                   timeout, "both slaves enslaved, wire active")
     a4 = wait_for(lambda: global_addrs(BOND, 4), timeout, "DHCPv4 address")
-    wait_unit("dhcp6c@bond0.service", "active", timeout)
+    for u in dhcp_units(BOND):
+        wait_unit(u, "active", timeout)
     wait_unit(f"bond0-supplicant@{wlan}.service", "active", timeout)
     return st, a4
 
@@ -75,12 +77,15 @@ with Results() as res:
         if got != a4:
             bad.append(f"restart {i + 1}: address {got}, not {a4}")
         procs = processes()
+        by_unit = client_processes_by_unit()
+        clients = dhcp_units(BOND)
         if len([p for p in procs if "wpa_supplicant" in p]) != 1 or \
-           len([p for p in procs if "dhclient" in p]) != 1 or \
-           len([p for p in procs if "dhcp6c" in p]) != 1:
-            bad.append(f"restart {i + 1}: processes {procs}")
+           len(unit_main_pids(clients)) != len(clients) or "" in by_unit or \
+           set(by_unit) - set(clients) - {f"bond0-supplicant@{wlan}.service"}:
+            bad.append(f"restart {i + 1}: processes {procs}, by unit {by_unit}")
     res.check(f"{RESTARTS} restarts in a row: each back with both slaves, the same address, "
-              "one wpa_supplicant, one dhclient, one dhcp6c", not bad and len(times) == RESTARTS, bad)
+              "one wpa_supplicant, one process per DHCP unit, no client outside its unit",
+              not bad and len(times) == RESTARTS, bad)
     if times:
         res.figure("restart to bond back with its address (median)", round(sorted(times)[len(times) // 2], 2), "s")
         res.figure("restart to bond back with its address (max)", round(max(times), 2), "s")

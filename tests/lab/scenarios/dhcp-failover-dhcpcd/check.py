@@ -1,0 +1,1 @@
+../dhcp-failover/check.py
