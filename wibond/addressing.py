@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from . import bondctl
+from . import bondctl, formats
 from .hostio import HostError
 from .model import Bond
 
@@ -68,7 +68,7 @@ def _set_dns(host, bond: str, servers: list[str], before, log):  # type: ignore[
     """Hand the servers to resolvconf, else to /etc/resolv.conf; return how, for undoing."""
     if not servers:
         return None
-    text = "".join(f"nameserver {s}\n" for s in servers)
+    text = "".join(formats.resolv_line("nameserver", s) for s in servers)
     resolvconf = host.program("resolvconf")
     if resolvconf:
         if before != {"how": "resolvconf", "text": text}:

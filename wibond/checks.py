@@ -76,7 +76,19 @@ def mac(value: Any) -> str | None:
     return text.lower()
 
 
-def _ip(text: str, version: int | None) -> str:
+def _ip(text: str, version: int | None, scoped: bool = False) -> str:
+    if "%" in text:
+        # Python takes any text after '%' as an IPv6 scope id, newlines included: it must be
+        # an interface name, and only where the consumer (resolv.conf) knows scopes.
+        addr_part, _, scope = text.partition("%")
+        if not scoped:
+            raise CheckError(f"{text!r}: a scope id (%interface) is not used here; the bond "
+                             "is the interface")
+        problem = ifname_problem(scope)
+        if problem:
+            raise CheckError(f"{text!r}: the scope id must be an interface name: {problem}")
+        if ":" not in addr_part:
+            raise CheckError(f"{text!r}: only an IPv6 address takes a scope id")
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
@@ -98,7 +110,8 @@ def ipv6(value: Any) -> str | None:
 
 
 def ip_list(value: Any) -> list[str]:
-    return [_ip(t, None) for t in _as_list(value)]
+    """DNS servers: an IPv6 link-local server may name its interface (fe80::1%bond0)."""
+    return [_ip(t, None, scoped=True) for t in _as_list(value)]
 
 
 def ipv4_list(value: Any, max: str | None = None) -> list[str]:
@@ -113,6 +126,9 @@ def ip_interface_list(value: Any) -> list[str]:
     for text in _as_list(value):
         if "/" not in text:
             raise CheckError(f"{text!r} needs a prefix length, e.g. {text}/24")
+        if "%" in text:
+            raise CheckError(f"{text!r}: a scope id (%interface) is not used here; the bond "
+                             "is the interface")
         try:
             iface = ipaddress.ip_interface(text)
         except ValueError:
@@ -170,7 +186,16 @@ def abspath(value: Any) -> str | None:
         raise CheckError(f"{text!r} must be an absolute path")
     if any(c.isspace() or not c.isprintable() for c in text):
         raise CheckError(f"{text!r} contains white space or control characters")
+    bad = sorted(set(text) & set(_PATH_UNSAFE))
+    if bad:
+        # It reaches an EnvironmentFile and wpa_supplicant's command line: a trailing
+        # backslash would join the next line, quotes and $ change what systemd reads.
+        raise CheckError(f"{text!r} contains {' '.join(bad)}; a path wibond passes on holds "
+                         "none of " + " ".join(_PATH_UNSAFE))
     return text
+
+
+_PATH_UNSAFE = "\\\"'$`%;"
 
 
 _DRIVER = re.compile(r"^[a-z0-9_]+$")

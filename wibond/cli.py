@@ -41,6 +41,8 @@ def cmd_check(args: argparse.Namespace) -> int:
               f"{name} up here", file=sys.stderr)
     for note in dhcp_notes(bonds, choices):
         print(f"{path}: note: {note}", file=sys.stderr)
+    for problem in _wpa_trust(loaded):
+        print(f"{path}: warning: {problem}", file=sys.stderr)
     for bond in loaded.bonds:
         slaves = ", ".join(f"{s.name} ({s.type})" for s in bond.slaves)
         dhcp = ", ".join(bond.dhcp) or "none"
@@ -52,6 +54,24 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{bond.name}: {bond.mode}, primary {bond.primary}, slaves {slaves}; "
               f"dhcp {dhcp}; static {static}")
     return EXIT_OK
+
+
+def _wpa_trust(loaded: config.Loaded) -> list[str]:
+    """Who may change the wpa_supplicant files the radios named in the config will use."""
+    from .model import wpa_conf_for
+    from .trust import problems
+
+    seen: set[str] = set()
+    out = []
+    for bond in loaded.bonds:
+        for slave in bond.wireless_slaves:
+            conf = slave.wpa_conf if slave.dynamic else wpa_conf_for(
+                slave, slave.name, lambda p: os.path.exists(paths.host(p)))
+            if conf and conf not in seen:
+                seen.add(conf)
+                out += [f"[{bond.name}] [[{slave.name}]] {p}"
+                        for p in problems(paths.host(conf), conf)]
+    return out
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

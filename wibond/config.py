@@ -51,7 +51,7 @@ class Diagnostic:
         text = " ".join(parts)
         if self.key:
             text += f" {self.key}:"
-        return f"{text} {self.message}"
+        return printable(f"{text} {self.message}")
 
     def __repr__(self) -> str:
         return f"Diagnostic({str(self)!r})"
@@ -76,8 +76,12 @@ class Loaded:
         return None
 
 
-_HEADER = re.compile(r"^\s*(\[+)\s*(.*?)\s*(\]+)\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([^#\[\s=][^=]*?)\s*=")
+# configobj's own patterns: a line the index reads as a header is one the parser reads as one
+# (`[ [x] ]` is a [[x]]; `[ ]` and `[]` are no header at all).
+_HEADER = ConfigObj._sectionmarker
+_KEY = ConfigObj._keyword
+# Names configobj gives a meaning of its own (configspec sections; interpolation defaults).
+RESERVED_SECTIONS = ("__many__", "DEFAULT")
 
 
 class _LineIndex:
@@ -91,16 +95,18 @@ class _LineIndex:
         for number, line in enumerate(lines, 1):
             header = _HEADER.match(line)
             if header:
-                depth = len(header.group(1))
-                name = header.group(2).strip("\"'")
+                depth = header.group(2).count("[")
+                if depth != header.group(4).count("]"):
+                    continue  # the parser refuses it and says where
+                name = _unquote(header.group(3))
                 stack = stack[:depth - 1] + [name]
                 self.sections.setdefault(tuple(stack), number)
                 if depth == 1:
                     self.starts.append((number, name))
                 continue
             key = _KEY.match(line)
-            if key:
-                self.keys.setdefault((tuple(stack), key.group(1).strip("\"'")), number)
+            if key and not line.lstrip().startswith("#"):
+                self.keys.setdefault((tuple(stack), _unquote(key.group(2))), number)
 
     def line(self, section: tuple[str, ...], key: str | None = None) -> int | None:
         if key is not None and (section, key) in self.keys:
@@ -113,6 +119,39 @@ class _LineIndex:
             if start <= line:
                 owner = name
         return owner
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return text[1:-1]
+    return text
+
+
+def _decode(raw: bytes) -> tuple[str, list[int]]:
+    """The text, and the numbers of the lines that were not UTF-8. Those lines keep their
+    place (bytes shown as \\xNN), so a broken header still starts a section and the damage
+    stays inside the bond it belongs to."""
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    out, bad = [], []
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("utf-8", "backslashreplace"))
+            bad.append(number)
+    return "\n".join(out), bad
+
+
+def printable(text: str) -> str:
+    """TEXT with control characters shown as \\xNN: what the file holds never reaches a
+    terminal or the kernel log as an escape sequence."""
+    return "".join(ch if ch.isprintable() or ch == " " else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+                   for ch in text)
 
 
 class _Reporter:
@@ -134,6 +173,7 @@ def _spec() -> ConfigObj:
 
 def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded:
     """Load and check the config at `path` (or `text`), naming it `shown` in messages."""
+    from_file, file_path = text is None, path
     if text is None:
         name = shown or path
         try:
@@ -143,15 +183,23 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
             return Loaded(name, [], [Diagnostic(ERROR, name, "no such file")])
         except OSError as e:
             return Loaded(name, [], [Diagnostic(ERROR, name, f"cannot read: {e.strerror}")])
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = raw[:e.start].count(b"\n") + 1
-            return Loaded(name, [], [Diagnostic(ERROR, name, "is not UTF-8 text", line)])
+        text, undecodable = _decode(raw)
+    else:
+        undecodable = []
     lines = text.splitlines()
     index = _LineIndex(lines)
     path = shown or path
     report = _Reporter(path, index)
+    if from_file:
+        from .trust import problems
+
+        for problem in problems(file_path, shown or file_path):
+            report(WARNING, (), None, problem)
+    for number in undecodable:
+        bond = index.bond_at(number)
+        report(ERROR, (bond,) if bond else (), None,
+               "is not UTF-8 text" + (f"; [{bond}] is not brought up" if bond else ""),
+               line=number)
 
     try:
         conf = ConfigObj(lines, configspec=_spec(), interpolation=False,
@@ -170,6 +218,7 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
         # What parsed still gets checked; the bonds with broken lines are skipped.
         conf = ConfigObj(conf.dict(), configspec=_spec(), interpolation=False)
 
+    _drop_bad_sections(conf, report)
     validator = Validator(checks.FUNCTIONS)
     result = conf.validate(validator, preserve_errors=True)
     for sections, key, err in flatten_errors(conf, result):
@@ -196,9 +245,6 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
                 continue  # top-level sections are bonds
             report(ERROR, (), name, "a key outside any [bond] section; "
                    "put it inside the section of the bond it belongs to")
-        elif isinstance(value[name], dict):
-            report(ERROR, where + (name,), None,
-                   "sections nest two deep at most: [bond] and [[slave]]")
         else:
             report(ERROR, where, name, "unknown key")
 
@@ -209,6 +255,32 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
     good = [b for b in bonds if b is not None and b.name not in bad]
     report.diagnostics.sort(key=lambda d: d.line or 0)
     return Loaded(path, good, report.diagnostics)
+
+
+def _drop_bad_sections(conf: ConfigObj, report: _Reporter) -> None:
+    """Take out, with an error, the sections validation cannot take: a name configobj
+    reserves, a slave section named like a key of the bond (`[[mode]]`), a third level. What
+    is taken out costs only its bond."""
+    bond_keys = set(conf.configspec["__many__"].scalars)
+    for name in list(conf.sections):
+        if name in RESERVED_SECTIONS:
+            report(ERROR, (name,), None, "a name configobj reserves; "
+                   "a bond section is named after the bond's interface")
+            del conf[name]
+            continue
+        bond = conf[name]
+        for sub in list(bond.sections):
+            where = (name, sub)
+            if sub in RESERVED_SECTIONS or sub in bond_keys:
+                what = "a name configobj reserves" if sub in RESERVED_SECTIONS else \
+                    f"the name of a key of [{name}]; set it as `{sub} = ...`, not as a section"
+                report(ERROR, where, None, f"a slave section cannot have {what}")
+                del bond[sub]
+                continue
+            for third in list(bond[sub].sections):
+                report(ERROR, where + (third,), None,
+                       "sections nest two deep at most: [bond] and [[slave]]")
+                del bond[sub][third]
 
 
 def _spec_for(conf: ConfigObj, where: tuple[str, ...]) -> dict:

@@ -48,8 +48,8 @@ class KmsgLog:
 
 def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-untyped-def]
     """Check the config, write units for every good bond. 0, or 1 if some bond was skipped."""
-    if not os.path.exists(config_path):
-        return 0  # installed, not configured: nothing to do
+    if not os.path.lexists(config_path):
+        return 0  # installed, not configured: nothing to do (a dangling link is reported)
     loaded = config.load(config_path, shown=paths.CONFIG)
     for diag in loaded.diagnostics:
         log(ERR if diag.severity == config.ERROR else WARNING, str(diag))

@@ -25,7 +25,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Callable
 
-from . import bondctl, paths
+from . import bondctl, formats, paths
 from .bondctl import HelperError
 from .hostio import Host, HostError
 from .model import Bond, Slave, wpa_conf_for
@@ -165,9 +165,16 @@ def cmd_slave_env(rt: Runtime, bond: str, ifname: str) -> None:
             raise HelperError(
                 f"{ifname}: the wpa_supplicant configuration {conf} does not exist; write it "
                 f"(wpa_passphrase SSID >> {conf}) or set wpa_conf in [{bond}] [[{section.name}]]")
-        lines = [f"WPA_CONF={conf}", f"WPA_DRIVER={section.driver}",
-                 f"BITRATES={section.bitrates or ''}"]
-    text = "".join(f"{line}\n" for line in lines)
+        from .trust import problems
+
+        for problem in problems(paths.host(conf), conf):
+            rt.out.warning(f"{ifname}: {problem}")
+        lines = [("WPA_CONF", conf), ("WPA_DRIVER", section.driver),
+                 ("BITRATES", section.bitrates or "")]
+    try:
+        text = formats.env_file(lines)
+    except formats.FormatError as e:
+        raise HelperError(f"{ifname}: {e}") from None
     path = slave_env_path(bond, ifname)
     if rt.host.read_bytes(path) != text.encode():
         rt.host.save(path, text)

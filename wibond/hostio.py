@@ -11,11 +11,13 @@ moves the files (not the `ip` commands) under a test root.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from typing import Any, Callable
 
 from . import paths
@@ -137,16 +139,29 @@ class Host:
     def save(self, path: str, text: str) -> None:
         self.save_bytes(path, text.encode("utf-8"))
 
-    def save_bytes(self, path: str, data: bytes) -> None:
-        """Replace a file atomically, making its directory if needed."""
+    def save_bytes(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        """Replace a file atomically, making its directory if needed.
+
+        The data goes to a temporary file of a unique name created with O_EXCL (never a
+        planted link followed, never two writers of one file in each other's way), gets
+        MODE whatever the umask, and is renamed over PATH (a link there is replaced, not
+        followed)."""
         if not path.startswith(paths.RUN_DIR + "/"):  # wibond's own bookkeeping is not news
             self.log(f"write {path}")
         full = paths.host(path)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        tmp = f"{full}.wibond-tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, full)
+        directory = os.path.dirname(full)
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(full)}.", suffix=".wibond-tmp",
+                                   dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                os.fchmod(f.fileno(), mode)
+                f.write(data)
+            os.replace(tmp, full)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     def remove(self, path: str) -> None:
         full = paths.host(path)

@@ -19,6 +19,15 @@ _UNIT_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 GLOB_CHARS = frozenset("*?[]!")
 
+# Names wibond cannot hand to `ip`, sysfs or the kernel as an interface: iproute2 reads them as
+# keywords where a device name stands (`ip link set master ...`), the kernel refuses them or
+# they are not interfaces to bond (lo, the bonding control file).
+RESERVED = frozenset("""
+    lo all default bonding_masters dev master nomaster up down type name help address
+    broadcast mtu netns link group vrf alias index txqueuelen qlen arp multicast dynamic
+    promisc allmulticast trailers carrier protodown state vf xdp nohelp
+""".split())
+
 
 def ifname_problem(name: str) -> str | None:
     """Why `name` cannot be an interface name wibond uses, or None if it can."""
@@ -27,6 +36,12 @@ def ifname_problem(name: str) -> str | None:
         # systemd escapes a leading '.' in an instance (\x2e) but not inside a device path, so
         # the BindsTo= of the slave unit would name a device unit that never appears.
         return f"interface name {name!r} starts with '.'; wibond's units cannot follow it"
+    if problem is None and name.startswith("-"):
+        # wpa_supplicant, iw and ip would read it as an option
+        return f"interface name {name!r} starts with '-'; programs would read it as an option"
+    if problem is None and name in RESERVED:
+        return (f"{name!r} cannot be an interface wibond bonds: `ip` reads it as a keyword, "
+                "or it is not a network device")
     return problem
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import identity
+from ..formats import conf_string, conf_word, env_file
 from ..model import Bond
 from .base import Client, run_path
 
@@ -15,9 +16,9 @@ class Dhclient(Client):
 
     def conf(self, bond: Bond, duid: bytes) -> str:
         cid = identity.hexcolon(identity.client_id(bond.name, duid))
-        lines = [self.header(bond), f"send dhcp-client-identifier {cid};"]
+        lines = [self.header(bond), f"send dhcp-client-identifier {conf_word(cid)};"]
         if bond.hostname:
-            lines.append(f'send host-name "{bond.hostname}";')
+            lines.append(f"send host-name {conf_string(bond.hostname)};")
         lines += [
             "request subnet-mask, broadcast-address, time-offset, routers,",
             "        domain-name, domain-name-servers, domain-search, host-name, interface-mtu;",
@@ -33,7 +34,7 @@ class Dhclient(Client):
         return {
             run_path(bond.name, "dhclient.conf"): self.conf(bond, duid).encode(),
             # The unit's EnvironmentFile=: dhclient-script reads IF_METRIC.
-            run_path(bond.name, "dhclient.env"): f"METRIC={bond.metric}\n".encode(),
+            run_path(bond.name, "dhclient.env"): env_file([("METRIC", str(bond.metric))]).encode(),
         }
 
     def run_files(self, bond: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 
 from .. import identity, paths
+from ..formats import conf_word
 from ..model import Bond
 from .base import Client, run_path
 
@@ -22,10 +23,10 @@ class Dhcp6c(Client):
     packages = (("Arch", "the AUR package wide-dhcpv6"), ("Debian", "apt install wide-dhcpv6-client"))
 
     def conf(self, bond: Bond) -> str:
-        ia = identity.iaid(bond.name)
+        ia = conf_word(identity.iaid(bond.name))
         return "\n".join([
             self.header(bond),
-            f"interface {bond.name} {{",
+            f"interface {conf_word(bond.name)} {{",
             f"\tsend ia-na {ia};",
             "\trequest domain-name-servers, domain-name;",
             "};",

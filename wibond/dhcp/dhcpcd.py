@@ -9,6 +9,7 @@ dhcpcd.service and is not read.
 from __future__ import annotations
 
 from .. import identity
+from ..formats import conf_word
 from ..model import Bond
 from .base import Client, run_path
 
@@ -23,15 +24,15 @@ class Dhcpcd(Client):
         lines = [
             self.header(bond),
             # The bond only: never a slave, never another interface.
-            f"allowinterfaces {bond.name}",
+            f"allowinterfaces {conf_word(bond.name)}",
             # The DUID of both families; with the IAID below it makes the DHCPv4 client
             # identifier (RFC 4361), the same bytes dhclient and dhcp6c send.
-            f"duid {identity.hexcolon(duid)}",
+            f"duid {conf_word(identity.hexcolon(duid))}",
             # wibond runs the supplicants; the host name is the administrator's.
             "nohook hostname, wpa_supplicant",
             "option domain_name_servers, domain_name, domain_search",
             "require dhcp_server_identifier",
-            f"metric {bond.metric}",
+            f"metric {conf_word(bond.metric)}",
             # Keep asking however long the server is away (default: give up after 30 s).
             "timeout 0",
             # No ARP probe or defence of the address. On a failover the bond takes the new
@@ -42,7 +43,7 @@ class Dhcpcd(Client):
             "noarp",
         ]
         if bond.hostname:
-            lines.append(f"hostname {bond.hostname}")
+            lines.append(f"hostname {conf_word(bond.hostname)}")
         if families == ["ipv4"]:
             lines.append("ipv4only")
         elif families == ["ipv6"]:
@@ -52,10 +53,10 @@ class Dhcpcd(Client):
             lines.append("slaac private" if bond.ipv6_addr_gen == "stable-privacy"
                          else "slaac hwaddr")
         lines += [
-            f"interface {bond.name}",
+            f"interface {conf_word(bond.name)}",
             # dhcpcd's default IAID is the MAC's last 4 bytes: the MAC of a bond changes on
             # every failover, the IAID must not.
-            f"\tiaid {identity.iaid(bond.name)}",
+            f"\tiaid {conf_word(identity.iaid(bond.name))}",
         ]
         if "ipv6" in families:
             lines.append("\tia_na")
