@@ -37,3 +37,17 @@ def test_a_long_lockup_after_userspace_is_reported_as_such(tmp_path) -> None:
 def test_no_console_no_hang(tmp_path) -> None:
     assert labrun._kernel_hang(tmp_path / "missing.log") is None
     assert labrun._kernel_hang(console(tmp_path, EARLY + INIT)) is None
+
+
+def test_deadlines_scale_with_the_suite_and_the_machine(monkeypatch) -> None:
+    monkeypatch.setattr(labrun, "_host_scale", [])
+    monkeypatch.setenv("WIBOND_LAB_SCALE", "2")
+    assert labrun.deadline_scale("bookworm") == 2.0
+    assert labrun.deadline_scale("sid") == 3.0
+    monkeypatch.setattr(labrun, "_host_scale", [])
+    monkeypatch.delenv("WIBOND_LAB_SCALE")
+    monkeypatch.setattr(labrun, "_probe", lambda: labrun.PROBE_IDLE_S * 3)  # a busy machine
+    assert labrun.deadline_scale("bookworm") == 3.0
+    monkeypatch.setattr(labrun, "_host_scale", [])
+    monkeypatch.setattr(labrun, "_probe", lambda: labrun.PROBE_IDLE_S / 2)  # a faster one
+    assert labrun.deadline_scale("trixie") == 1.2  # never shorter than measured here

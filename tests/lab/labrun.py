@@ -48,6 +48,13 @@ CLEANUP_ALLOWANCE_S = 60
 LAB_UNITS = {"sysinit.target.wants": ["wibond-lab-fixture.service", "wibond-lab-watchdog.service"],
              "multi-user.target.wants": ["wibond-lab-run.service"]}
 DEFAULT_BOOT_LIMIT_S = 180  # guest watchdog: power off when the runner has not started by then
+# Deadlines come from the machine, not fixed numbers: each guest deadline (boot watchdog,
+# check.py's timeout, the QEMU deadline) is multiplied by the suite's factor (measured here:
+# a sid guest boots to the runner in about 1.5x a bookworm guest's time, trixie 1.2x) and by
+# how much slower this host runs a fixed CPU probe than it did idle (PROBE_IDLE_S), so a busy
+# or slower machine gets longer limits instead of false failures, and a hang is still caught.
+SUITE_FACTOR = {"bookworm": 1.0, "trixie": 1.2, "sid": 1.5}
+PROBE_IDLE_S = 0.17  # min of 3 runs of _probe() on an idle 2-CPU development machine
 GUEST_FILES = ("result.json", "check.log", "journal.txt", "state.txt", "fixture-state.json",
                "hostapd.log", "dnsmasq.log")
 
@@ -86,6 +93,30 @@ def can_share_boot(scen):
         return bool(fixture_config(scen).get("shared_boot")) and not (Path(scen) / "etc").exists()
     except ValueError:
         return False
+
+
+def _probe():
+    t = time.perf_counter()
+    x = 0
+    for i in range(3_000_000):
+        x += i * i
+    return time.perf_counter() - t
+
+
+_host_scale = []
+
+
+def host_scale():
+    """How much slower than idle this machine is now (>= 1), measured once per process."""
+    if not _host_scale:
+        env = os.environ.get("WIBOND_LAB_SCALE")
+        _host_scale.append(float(env) if env else
+                           max(1.0, min(_probe() for _ in range(3)) / PROBE_IDLE_S))
+    return _host_scale[0]
+
+
+def deadline_scale(suite):
+    return round(SUITE_FACTOR.get(suite, 1.5) * host_scale(), 2)
 
 
 _image_checked = {}
@@ -237,8 +268,12 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
             limits.append(float(fixture_config(s).get("timeout", 300)))
         except ValueError as e:
             return finish_all(f"bad fixture.json in {s}: {e}")
-    boot_limit = int(fixture_config(scens[0]).get("boot_limit", DEFAULT_BOOT_LIMIT_S))
-    limit = timeout or (sum(limits) + boot_limit + 60 + CLEANUP_ALLOWANCE_S * (len(scens) - 1))
+    scale = deadline_scale(suite)
+    boot_timings["deadline_scale"] = scale
+    boot_limit = int(float(fixture_config(scens[0]).get("boot_limit", DEFAULT_BOOT_LIMIT_S))
+                     * scale)
+    limit = timeout or (sum(limits) * scale + boot_limit + 60
+                        + CLEANUP_ALLOWANCE_S * (len(scens) - 1))
     try:
         image = image_dir(cache, suite=suite)
     except (RuntimeError, FileNotFoundError) as e:
@@ -263,7 +298,7 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     boot_timings["precompiled"] = precompile(share, image)
     boot_timings["prepare_s"] = round(time.monotonic() - t, 2)
 
-    append = f"wibond.lab.boot_limit={boot_limit} {append}"
+    append = f"wibond.lab.boot_limit={boot_limit} wibond.lab.scale={scale} {append}"
     if console_journal:
         append = f"{append} systemd.journald.forward_to_console=1"
     cmd = qemu_cmd(image, share, console, ",".join(snames), append)
