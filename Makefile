@@ -30,7 +30,7 @@ SUBST = sed -e '1s|^\#!.*python3.*|\#!$(PYTHON)|' \
 	-e 's|^LIBEXECDIR = .*|LIBEXECDIR = "$(LIBEXECDIR)"|' \
 	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|'
 
-.PHONY: all man install uninstall test check demo examples bench lab lab-image clean
+.PHONY: all man install uninstall test check demo examples bench lab lab-image clean dist pkg srcinfo
 
 all: man
 
@@ -122,6 +122,36 @@ lab-image:
 lab:
 	$(if $(LAB_SCENARIOS),$(HOST_PYTHON) tests/lab/labrun.py run $(LAB_SCENARIOS),WIBOND_LAB=1 $(HOST_PYTHON) -m pytest -q -rs tests/test_lab.py)
 
+# A source tarball of the files git tracks, as they are in this checkout.
+DIST := dist/wibond-$(VERSION).tar.gz
+dist:
+	mkdir -p dist
+	git ls-files -z | tar --null -T - --transform 's,^,wibond-$(VERSION)/,SH' \
+		--owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -czf $(DIST)
+	@echo $(DIST)
+
+# The Arch package (packaging/arch/PKGBUILD) from that tarball, in $(PKGBUILDDIR). makepkg
+# refuses root: as root it runs as $(PKGUSER). Outside Arch (no pacman database) pass
+# MAKEPKG_FLAGS=--nodeps (the default here); PKGEXT matches Arch's.
+PKGBUILDDIR  ?= build/pkg
+PKGUSER      ?= nobody
+MAKEPKG_FLAGS ?= --nodeps
+AS_BUILDER = $(if $(filter 0,$(shell id -u)),runuser -u $(PKGUSER) -- env HOME=$(abspath $(PKGBUILDDIR)),)
+pkg: dist
+	rm -rf $(PKGBUILDDIR)
+	mkdir -p $(PKGBUILDDIR)
+	cp packaging/arch/PKGBUILD $(DIST) $(PKGBUILDDIR)/
+	$(if $(filter 0,$(shell id -u)),chown -R $(PKGUSER) $(PKGBUILDDIR))
+	cd $(PKGBUILDDIR) && $(AS_BUILDER) PKGEXT=.pkg.tar.zst makepkg --force $(MAKEPKG_FLAGS)
+	@ls $(PKGBUILDDIR)/*.pkg.tar.zst
+
+# packaging/arch/.SRCINFO, for the AUR, made from the PKGBUILD.
+srcinfo:
+	mkdir -p $(PKGBUILDDIR)
+	cp packaging/arch/PKGBUILD $(PKGBUILDDIR)/
+	$(if $(filter 0,$(shell id -u)),chown -R $(PKGUSER) $(PKGBUILDDIR))
+	cd $(PKGBUILDDIR) && $(AS_BUILDER) makepkg --printsrcinfo > $(abspath packaging/arch/.SRCINFO)
+
 clean:
 	rm -f $(MANPAGES) man/*.tmp
-	rm -rf build *.egg-info .pytest_cache
+	rm -rf build dist *.egg-info .pytest_cache
