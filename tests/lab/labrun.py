@@ -34,6 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -44,6 +45,10 @@ SCENARIOS = LAB / "scenarios"
 DEFAULT_CACHE = os.environ.get("WIBOND_LAB_CACHE", "/var/cache/wibond-lab")
 SUITES = ("bookworm", "trixie", "sid")
 DEFAULT_SUITE = os.environ.get("WIBOND_LAB_SUITE", "bookworm")
+# amd64, or arm64 (the Raspberry Pi's architecture: qemu-system-aarch64 -M virt; wibond goes in
+# from the Arch package, installed with pacman -U --root as into an ALARM image).
+ARCHES = ("amd64", "arm64")
+DEFAULT_ARCH = os.environ.get("WIBOND_LAB_ARCH", "amd64")
 CLEANUP_ALLOWANCE_S = 60
 LAB_UNITS = {"sysinit.target.wants": ["wibond-lab-fixture.service", "wibond-lab-watchdog.service"],
              "multi-user.target.wants": ["wibond-lab-run.service"]}
@@ -54,6 +59,7 @@ DEFAULT_BOOT_LIMIT_S = 180  # guest watchdog: power off when the runner has not 
 # how much slower this host runs a fixed CPU probe than it did idle (PROBE_IDLE_S), so a busy
 # or slower machine gets longer limits instead of false failures, and a hang is still caught.
 SUITE_FACTOR = {"bookworm": 1.0, "trixie": 1.2, "sid": 1.5}
+ARCH_FACTOR = {"amd64": 1.0, "arm64": 2.0}  # aarch64 emulated on x86: about twice as slow
 PROBE_IDLE_S = 0.17  # min of 3 runs of _probe() on an idle 2-CPU development machine
 GUEST_FILES = ("result.json", "check.log", "journal.txt", "state.txt", "fixture-state.json",
                "hostapd.log", "dnsmasq.log")
@@ -115,27 +121,27 @@ def host_scale():
     return _host_scale[0]
 
 
-def deadline_scale(suite):
-    return round(SUITE_FACTOR.get(suite, 1.5) * host_scale(), 2)
+def deadline_scale(suite, arch="amd64"):
+    return round(SUITE_FACTOR.get(suite, 1.5) * ARCH_FACTOR.get(arch, 2.0) * host_scale(), 2)
 
 
 _image_checked = {}
 
 
-def image_dir(cache=DEFAULT_CACHE, build=True, suite=DEFAULT_SUITE):
+def image_dir(cache=DEFAULT_CACHE, build=True, suite=DEFAULT_SUITE, arch=DEFAULT_ARCH):
     """The current cached image of SUITE; runs build-image first (once per process and suite)
     so a changed build-image or package list is never silently ignored (a no-op takes a few
     seconds)."""
     cache = str(cache)
-    if build and (cache, suite) not in _image_checked:
+    if build and (cache, suite, arch) not in _image_checked:
         r = subprocess.run([sys.executable, str(LAB / "build-image"), "--cache", cache,
-                            "--suite", suite],
+                            "--suite", suite, "--arch", arch],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0:
             raise RuntimeError(f"build-image --suite {suite} failed (rc={r.returncode}):\n"
                                f"{r.stdout[-4000:]}")
-        _image_checked[(cache, suite)] = r.stdout
-    cur = Path(cache) / f"current-{suite}"
+        _image_checked[(cache, suite, arch)] = r.stdout
+    cur = Path(cache) / (f"current-{suite}" if arch == "amd64" else f"current-{suite}-{arch}")
     if not (cur / "complete").exists() or not (cur / "root.img").exists():
         raise FileNotFoundError(f"no {suite} lab image in {cache}; run tests/lab/build-image "
                                 f"--suite {suite}")
@@ -168,12 +174,44 @@ def _excerpt(path, tail=60, grep=("wibond",), max_grep=150):
     return {"tail": lines[-tail:], "wibond": hits[-max_grep:]}
 
 
-def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None):
-    """The files the initramfs copies over the cached root: product, lab units, scenario etc/."""
+_package = []
+
+
+def arch_package(log_dir):
+    """wibond's Arch package, built once per process with `make pkg` (its check() skipped:
+    the host tests run on their own)."""
+    if not _package:
+        build = Path(tempfile.mkdtemp(prefix="wibond-lab-pkg-"))
+        build.chmod(0o755)  # makepkg runs as nobody when we are root
+        with open(log_dir / "pkg.log", "w") as lf:
+            r = subprocess.run(["make", "-C", str(REPO), "pkg", f"PKGBUILDDIR={build}/b",
+                                "MAKEPKG_FLAGS=--nodeps --nocheck"],
+                               stdout=lf, stderr=subprocess.STDOUT)
+        found = sorted((build / "b").glob("*.pkg.tar.zst"))
+        if r.returncode != 0 or not found:
+            raise RuntimeError(f"make pkg failed (rc={r.returncode}); see {log_dir / 'pkg.log'}")
+        _package.append(found[0])
+    return _package[0]
+
+
+def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None, from_package=False):
+    """The files the initramfs copies over the cached root: product (make install, or the
+    Arch package through pacman -U --root), lab units, scenario etc/."""
     t = time.monotonic()
     rootfs.mkdir(parents=True)
     info = {}
-    if install:
+    if install and from_package:
+        pkg = arch_package(log_dir)
+        (rootfs / "var/lib/pacman").mkdir(parents=True)
+        with open(log_dir / "install.log", "w") as lf:
+            r = subprocess.run(["pacman", "-U", "--root", str(rootfs), "--dbpath",
+                                str(rootfs / "var/lib/pacman"), "-dd", "--noscriptlet",
+                                "--noconfirm", str(pkg)], stdout=lf, stderr=subprocess.STDOUT)
+        info["install_rc"] = r.returncode
+        info["installed_from"] = pkg.name
+        if r.returncode != 0:
+            raise RuntimeError(f"pacman -U failed (rc={r.returncode}); see {log_dir / 'install.log'}")
+    elif install:
         with open(log_dir / "install.log", "w") as lf:
             r = subprocess.run(["make", "-C", str(REPO), "install", f"DESTDIR={rootfs}"],
                                stdout=lf, stderr=subprocess.STDOUT)
@@ -207,12 +245,17 @@ def precompile(share, image):
     return True
 
 
-def qemu_cmd(image, share, console, label, extra_append=""):
-    append = ("console=ttyS0,115200 root=/dev/vda rw panic=-1 wibond.lab=1 "
+def qemu_cmd(image, share, console, label, extra_append="", arch="amd64"):
+    tty = "ttyAMA0" if arch == "arm64" else "ttyS0"
+    append = (f"console={tty},115200 root=/dev/vda rw panic=-1 wibond.lab=1 "
               f"wibond.lab.scenario={label} systemd.show_status=1 "
               # the kernel testing its own crypto: no use here, and where TCG wedged it once
               "cryptomgr.notests " + extra_append).strip()
-    return ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1024",
+    machine = (["qemu-system-aarch64", "-M", "virt", "-accel", "tcg",
+                # pauth-impdef: the kernel boots in ~6 s instead of 15 under TCG
+                "-cpu", "max,pauth-impdef=on"] if arch == "arm64" else
+               ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max"])
+    return machine + ["-smp", "2", "-m", "1024",
             "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
             "-serial", f"file:{console}",
             "-kernel", str(image / "vmlinuz"), "-initrd", str(image / "initrd.img"),
@@ -228,7 +271,8 @@ def _new_result(name, out, console):
 
 
 def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
-             console_journal=False, quiet=False, append="", follow=None, suite=DEFAULT_SUITE):
+             console_journal=False, quiet=False, append="", follow=None, suite=DEFAULT_SUITE,
+             arch=DEFAULT_ARCH):
     """One boot running `names` in order.  `out` is the boot's directory; with one scenario it
     is also that scenario's directory, with several each gets out/<name>/.
     `follow`: a regular expression; console lines matching it are printed as they come.
@@ -247,6 +291,7 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     results = {s: _new_result(s, sdirs[s], console) for s in snames}
     for s in snames:
         results[s]["suite"] = suite
+        results[s]["arch"] = arch
     boot_timings = {}
 
     def finish_all(error=None):
@@ -268,14 +313,14 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
             limits.append(float(fixture_config(s).get("timeout", 300)))
         except ValueError as e:
             return finish_all(f"bad fixture.json in {s}: {e}")
-    scale = deadline_scale(suite)
+    scale = deadline_scale(suite, arch)
     boot_timings["deadline_scale"] = scale
     boot_limit = int(float(fixture_config(scens[0]).get("boot_limit", DEFAULT_BOOT_LIMIT_S))
                      * scale)
     limit = timeout or (sum(limits) * scale + boot_limit + 60
                         + CLEANUP_ALLOWANCE_S * (len(scens) - 1))
     try:
-        image = image_dir(cache, suite=suite)
+        image = image_dir(cache, suite=suite, arch=arch)
     except (RuntimeError, FileNotFoundError) as e:
         return finish_all(str(e))
     wrong = [s.name for s in scens if suite not in scenario_suites(s)]
@@ -292,7 +337,8 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
         shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_pycache)
     (share / "plan.json").write_text(json.dumps({"scenarios": snames}) + "\n")
     try:
-        boot_timings.update(prepare_rootfs(share / "rootfs", scens, install=install, log_dir=out))
+        boot_timings.update(prepare_rootfs(share / "rootfs", scens, install=install, log_dir=out,
+                                           from_package=arch == "arm64"))
     except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
         return finish_all(f"prepare run files: {e}")
     boot_timings["precompiled"] = precompile(share, image)
@@ -301,10 +347,10 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     append = f"wibond.lab.boot_limit={boot_limit} wibond.lab.scale={scale} {append}"
     if console_journal:
         append = f"{append} systemd.journald.forward_to_console=1"
-    cmd = qemu_cmd(image, share, console, ",".join(snames), append)
+    cmd = qemu_cmd(image, share, console, ",".join(snames), append, arch)
     (out / "qemu-cmd.txt").write_text(" ".join(cmd) + "\n")
     if not quiet:
-        _log(f"{' + '.join(snames)} [{suite}]: booting (deadline {limit:.0f}s), console: {console}")
+        _log(f"{' + '.join(snames)} [{suite}{'' if arch == 'amd64' else ' ' + arch}]: booting (deadline {limit:.0f}s), console: {console}")
     t = time.monotonic()
     stop_follow = threading.Event()
     follower = None
@@ -516,7 +562,7 @@ def _expected_s(group):
 
 def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
                   console_journal=False, quiet=False, boot_each=False, append="", follow=None,
-                  jobs=1, suite=DEFAULT_SUITE):
+                  jobs=1, suite=DEFAULT_SUITE, arch=DEFAULT_ARCH):
     """Run scenarios (sharing boots where allowed); returns one result dict per scenario, in
     the order of `names`.  Output: <out>/<name>/ for each scenario (<out> defaults to
     <cache>/runs/<time>/).  jobs > 1 runs that many boots at once, the longest first."""
@@ -528,7 +574,7 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
         bdir = out / group[0] if len(group) == 1 else out / ("boot-" + "+".join(group))
         res = run_boot(group, bdir, timeout=timeout, install=install, cache=cache,
                        console_journal=console_journal, quiet=quiet, append=append,
-                       follow=follow, suite=suite)
+                       follow=follow, suite=suite, arch=arch)
         if len(group) > 1:  # make <out>/<name> exist for every scenario
             for r in res:
                 link = out / r["scenario"]
@@ -542,7 +588,7 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
         from concurrent.futures import ThreadPoolExecutor
 
         try:
-            image_dir(cache, suite=suite)  # build-image once, before the boots that share it
+            image_dir(cache, suite=suite, arch=arch)  # build-image once, before the boots
         except (RuntimeError, FileNotFoundError):
             pass  # each boot reports it
         order = sorted(groups, key=_expected_s, reverse=True)
@@ -553,14 +599,15 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
 
 
 def run_scenario(name, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
-                 console_journal=False, quiet=False, append="", follow=None, suite=DEFAULT_SUITE):
+                 console_journal=False, quiet=False, append="", follow=None, suite=DEFAULT_SUITE,
+                 arch=DEFAULT_ARCH):
     """Boot once, run scenario `name`, return its result dict (never raises for a failing
     scenario; 'passed' says it).  Result also saved as <out>/result.json."""
     sname = scenario_dir(name).name
     out = Path(out) if out else _default_out(cache, f"{suite}-{sname}")
     return run_boot([name], out, timeout=timeout, install=install, cache=cache,
                     console_journal=console_journal, quiet=quiet, append=append,
-                    follow=follow, suite=suite)[0]
+                    follow=follow, suite=suite, arch=arch)[0]
 
 
 def _print_result(r):
@@ -597,6 +644,9 @@ def main(argv=None):
     r.add_argument("--cache", default=DEFAULT_CACHE)
     r.add_argument("--suite", choices=SUITES, default=DEFAULT_SUITE,
                    help="the guest's Debian suite (default $WIBOND_LAB_SUITE or bookworm)")
+    r.add_argument("--arch", choices=ARCHES, default=DEFAULT_ARCH,
+                   help="the guest's architecture (default $WIBOND_LAB_ARCH or amd64); arm64 "
+                        "installs wibond from its Arch package")
     sub.add_parser("list", help="list scenarios")
     b = sub.add_parser("build", help="build/refresh the cached image (tests/lab/build-image)")
     b.add_argument("args", nargs=argparse.REMAINDER)
@@ -617,18 +667,19 @@ def main(argv=None):
             return 2
     t0 = time.monotonic()
     _log(f"checking the cached {a.suite} image (tests/lab/build-image --suite {a.suite})")
-    image_dir(a.cache, suite=a.suite)
+    image_dir(a.cache, suite=a.suite, arch=a.arch)
     _log(f"image ready in {time.monotonic() - t0:.1f}s")
     if a.out and len(a.scenarios) == 1:
         results = [run_scenario(a.scenarios[0], out=a.out, timeout=a.timeout,
                                 install=not a.no_install, cache=a.cache,
                                 console_journal=a.console_journal, append=a.append,
-                                follow=a.follow, suite=a.suite)]
+                                follow=a.follow, suite=a.suite, arch=a.arch)]
     else:
         results = run_scenarios(a.scenarios, out=a.out, timeout=a.timeout,
                                 install=not a.no_install, cache=a.cache,
                                 console_journal=a.console_journal, boot_each=a.boot_each,
-                                append=a.append, follow=a.follow, jobs=a.jobs, suite=a.suite)
+                                append=a.append, follow=a.follow, jobs=a.jobs, suite=a.suite,
+                                arch=a.arch)
     print("\n=== summary")
     print("  (wall = the whole boot the scenario ran in; check = its check.py in the guest)")
     for r in results:
