@@ -508,4 +508,5 @@ def _check_one_dhcpv6_duid(bonds: list[Bond], report: _Reporter) -> None:
         elif bond.duid != first.duid:
             report(ERROR, (bond.name,), "duid",
                    f"{bond.duid} differs from [{first.name}]'s {first.duid}; bonds with DHCPv6 "
-                   "share one DUID (dhcp6c keeps one per machine)")
+                   "share one DUID (dhcp6c, which dhcp_client = auto or dhclient may run, keeps "
+                   "one per machine)")
