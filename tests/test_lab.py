@@ -75,8 +75,8 @@ _results: dict[tuple[str, str], dict] = {}
 
 @pytest.fixture(scope="module")
 def lab_run(request):
-    """Returns run(suite, name) -> result dict; the first call for a suite runs every selected
-    scenario of that suite."""
+    """Returns run(suite, name) -> result dict; the first call runs every selected scenario of
+    every selected suite."""
     reason = lab_skip_reason()
     if reason:
         pytest.skip(reason)
@@ -88,11 +88,14 @@ def lab_run(request):
 
     def run(suite, name):
         if (suite, name) not in _results:
-            names = [n for s, n in selected if s == suite and (s, n) not in _results] or [name]
-            for r in labrun.run_scenarios(names, out=os.path.join(out, suite) if out else None,
-                                          quiet=True, jobs=lab_jobs(), suite=suite,
-                                          boot_each=os.environ.get("WIBOND_LAB_BOOT_EACH") == "1"):
-                _results[(suite, r["scenario"])] = r
+            # Every selected boot of every suite at once, in one pool (labrun.run_matrix).
+            todo = [(s, n) for s, n in selected
+                    if (s, n) not in _results and s in lab_suites()] or [(suite, name)]
+            outs = {s: os.path.join(out, s) if out else str(labrun._default_out(
+                labrun.DEFAULT_CACHE, f"{s}-matrix")) for s, _n in todo}
+            _results.update(labrun.run_matrix(
+                todo, outs, quiet=True, jobs=lab_jobs(),
+                boot_each=os.environ.get("WIBOND_LAB_BOOT_EACH") == "1"))
         return _results[(suite, name)]
 
     return run

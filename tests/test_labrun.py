@@ -51,3 +51,24 @@ def test_deadlines_scale_with_the_suite_and_the_machine(monkeypatch) -> None:
     monkeypatch.setattr(labrun, "_host_scale", [])
     monkeypatch.setattr(labrun, "_probe", lambda: labrun.PROBE_IDLE_S / 2)  # a faster one
     assert labrun.deadline_scale("trixie") == 1.2  # never shorter than measured here
+
+
+def test_run_matrix_runs_every_suites_boots_in_one_pool(monkeypatch, tmp_path) -> None:
+    calls = []
+
+    def fake_boot(group, bdir, suite, **_kw):
+        calls.append((suite, tuple(group)))
+        bdir.mkdir(parents=True)
+        return [{"suite": suite, "scenario": n, "out_dir": str(bdir / n), "passed": True}
+                for n in group]
+
+    monkeypatch.setattr(labrun, "run_boot", fake_boot)
+    monkeypatch.setattr(labrun, "image_dir", lambda *a, **k: tmp_path)
+    runs = [("bookworm", "boot"), ("bookworm", "plain-bond"), ("sid", "boot"),
+            ("sid", "archwiki")]
+    done = labrun.run_matrix(runs, {"bookworm": tmp_path / "b", "sid": tmp_path / "s"}, jobs=2)
+    assert set(done) == set(runs)
+    # boot and plain-bond share a boot (both shareable, no etc/); sid's two do not share
+    assert sorted(calls) == [("bookworm", ("boot", "plain-bond")), ("sid", ("archwiki",)),
+                             ("sid", ("boot",))]
+    assert calls[0] == ("sid", ("archwiki",))  # the longest first: 300 s x sid's 1.5

@@ -568,9 +568,27 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
     <cache>/runs/<time>/).  jobs > 1 runs that many boots at once, the longest first."""
     out = Path(out) if out else _default_out(
         cache, f"{suite}-" + "+".join(Path(n).name for n in names)[:80])
-    groups = plan_boots(names, boot_each)
+    done = run_matrix([(suite, n) for n in names], {suite: out}, timeout=timeout,
+                      install=install, cache=cache, console_journal=console_journal,
+                      quiet=quiet, boot_each=boot_each, append=append, follow=follow, jobs=jobs,
+                      arch=arch)
+    return [done[(suite, scenario_dir(n).name)] for n in names]
 
-    def one(group):
+
+def run_matrix(runs, outs, timeout=None, install=True, cache=DEFAULT_CACHE,
+               console_journal=False, quiet=False, boot_each=False, append="", follow=None,
+               jobs=1, arch=DEFAULT_ARCH):
+    """Run (suite, scenario) pairs: each suite's scenarios grouped into boots as
+    run_scenarios does, and all boots of all suites in one pool of `jobs`, the longest first,
+    so no CPU idles while one suite's last boot runs.  outs[suite] is that suite's output
+    directory.  Returns {(suite, scenario): result}."""
+    suites = list(dict.fromkeys(s for s, _n in runs))
+    boots = [(suite, group) for suite in suites
+             for group in plan_boots([n for s, n in runs if s == suite], boot_each)]
+
+    def one(boot):
+        suite, group = boot
+        out = Path(outs[suite])
         bdir = out / group[0] if len(group) == 1 else out / ("boot-" + "+".join(group))
         res = run_boot(group, bdir, timeout=timeout, install=install, cache=cache,
                        console_journal=console_journal, quiet=quiet, append=append,
@@ -582,20 +600,21 @@ def run_scenarios(names, out=None, timeout=None, install=True, cache=DEFAULT_CAC
                     link.symlink_to(Path(r["out_dir"]).relative_to(out))
         return res
 
-    if jobs <= 1 or len(groups) <= 1:
-        done = [r for g in groups for r in one(g)]
+    if jobs <= 1 or len(boots) <= 1:
+        done = [r for b in boots for r in one(b)]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
-        try:
-            image_dir(cache, suite=suite, arch=arch)  # build-image once, before the boots
-        except (RuntimeError, FileNotFoundError):
-            pass  # each boot reports it
-        order = sorted(groups, key=_expected_s, reverse=True)
+        for suite in suites:
+            try:
+                image_dir(cache, suite=suite, arch=arch)  # build-image once, before the boots
+            except (RuntimeError, FileNotFoundError):
+                pass  # each boot reports it
+        order = sorted(boots, key=lambda b: _expected_s(b[1]) * SUITE_FACTOR.get(b[0], 1.5),
+                       reverse=True)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             done = [r for res in pool.map(one, order) for r in res]
-    by_name = {r["scenario"]: r for r in done}
-    return [by_name[scenario_dir(n).name] for n in names]
+    return {(r["suite"], r["scenario"]): r for r in done}
 
 
 def run_scenario(name, out=None, timeout=None, install=True, cache=DEFAULT_CACHE,
