@@ -4,7 +4,7 @@ Installs wibond into a scratch tree with `make install` (so its modules
 have their bytecode, as configobj's do), runs that generator on each bundled
 example and, interleaved with it, the baseline
 `python3 -c "import configobj, validate"`; prints medians and their ratio.
-The aim is a ratio of at most 1.3: the generator should cost little more
+The aim is a ratio of at most 1.1: the generator should cost little more
 than the library it cannot do without.
 
     python3 benchmarks/generator.py [--runs N]
@@ -45,6 +45,13 @@ def main() -> int:
     for example in EXAMPLES:
         with tempfile.TemporaryDirectory() as tmp:
             os.makedirs(os.path.join(tmp, "root", "etc"))
+            # an image with dhcpcd, as on Arch Linux ARM (the generator picks the DHCP client
+            # from what is installed)
+            os.makedirs(os.path.join(tmp, "root", "usr", "bin"))
+            stub = os.path.join(tmp, "root", "usr", "bin", "dhcpcd")
+            with open(stub, "w") as f:
+                f.write("#!/bin/sh\n")
+            os.chmod(stub, 0o755)
             with open(example) as src, open(os.path.join(tmp, "root", "etc", "wibond.conf"), "w") as dst:
                 dst.write(src.read())
             # The installed script names the target's package directory; point it into img.
@@ -63,7 +70,7 @@ def main() -> int:
         worst = max(worst, ratio)
         print(f"{os.path.basename(example):20s} generator {statistics.median(gen) * 1000:7.1f} ms   "
               f"baseline {statistics.median(base) * 1000:7.1f} ms   ratio {ratio:.2f}")
-    print(f"worst ratio {worst:.2f} (aim: at most 1.30)")
+    print(f"worst ratio {worst:.2f} (aim: at most 1.10)")
     subprocess.run(["rm", "-rf", img], check=True)
     return 0
 

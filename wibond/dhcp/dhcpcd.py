@@ -8,7 +8,6 @@ dhcpcd.service and is not read.
 
 from __future__ import annotations
 
-from .. import identity
 from ..formats import conf_word
 from ..model import Bond
 from .base import Client, run_path
@@ -21,6 +20,8 @@ class Dhcpcd(Client):
     packages = (("Arch", "pacman -S dhcpcd"), ("Debian", "apt install dhcpcd-base"))
 
     def conf(self, bond: Bond, duid: bytes, families: list[str]) -> str:
+        from .. import identity  # hashlib: off the generator's path
+
         lines = [
             self.header(bond),
             # The bond only: never a slave, never another interface.
