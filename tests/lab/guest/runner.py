@@ -21,7 +21,7 @@ from .fixture import load_config
 from .fixture import setup as fixture_setup
 from .fixture import teardown as fixture_teardown
 from .paths import LAB_DIR, STATE_DIR, out_dir, plan, scenario_dir
-from .util import log, wait_for
+from .util import lab_scale, log, wait_for
 
 EVIDENCE = [
     ("ip -d link", ["ip", "-d", "link"]),
@@ -112,24 +112,13 @@ def _write_result(name, res):
     os.replace(tmp, od / "result.json")
 
 
-def deadline_scale():
-    """labrun's wibond.lab.scale: the host's slowness times the suite's (labrun.py)."""
-    for word in Path("/proc/cmdline").read_text().split():
-        if word.startswith("wibond.lab.scale="):
-            try:
-                return max(1.0, float(word.split("=", 1)[1]))
-            except ValueError:
-                break
-    return 1.0
-
-
 def run_one(name, fstat, journal_after=None):
     """Run scenario `name` (fixture already built, status `fstat`); write its result.json."""
     od = out_dir(name)
     sd = scenario_dir(name)
     od.mkdir(parents=True, exist_ok=True)
     cfg = load_config(sd / "fixture.json")
-    limit = float(cfg.get("timeout", 300)) * deadline_scale()
+    limit = float(cfg.get("timeout", 300)) * lab_scale()
     t_up = _uptime()
     log(f"scenario {name} starting at uptime {t_up:.1f}s (limit {limit:.0f}s)")
     rc, timed_out, dur = None, False, 0.0

@@ -36,15 +36,35 @@ class WaitTimeout(AssertionError):
     pass
 
 
+_scale = []
+
+
+def lab_scale():
+    """labrun's wibond.lab.scale (kernel command line): how much slower than our idle machine
+    this guest runs (the host's load, the suite, the architecture); 1.0 outside a run."""
+    if not _scale:
+        value = 1.0
+        try:
+            for word in open("/proc/cmdline").read().split():
+                if word.startswith("wibond.lab.scale="):
+                    value = max(1.0, float(word.split("=", 1)[1]))
+        except (OSError, ValueError):
+            pass
+        _scale.append(value)
+    return _scale[0]
+
+
 def wait_for(cond, timeout=60.0, what=None, interval=0.1, raise_on_timeout=True):
     """Poll cond() until it returns a truthy value; return (value).
 
+    The timeout is multiplied by lab_scale(): a slower or busier machine waits longer.
     Deadlines should be generous: under TCG one reconnect took >4 s and a dhclient restart 31 s.
     Exceptions raised by cond() count as "not yet".  On timeout raises WaitTimeout (an
     AssertionError) unless raise_on_timeout=False, in which case returns None.
     The elapsed time of the last successful wait is in wait_for.last_elapsed (seconds).
     """
     what = what or getattr(cond, "__name__", "condition")
+    timeout = timeout * lab_scale()
     t0 = time.monotonic()
     deadline = t0 + timeout
     last_exc = None
