@@ -13,6 +13,7 @@ import sys
 
 from . import config, dhcp, paths
 from .model import Bond
+from .names import escape_instance
 from .plan import plan_all
 from .writer import WriteError, write_plan
 
@@ -92,7 +93,7 @@ def dhcp_notes(bonds: list[Bond], choices: dict[str, dhcp.Choice]) -> list[str]:
     used: dict[str, list[str]] = {}
     for bond in bonds:
         for client, _families in choices[bond.name].clients:
-            used.setdefault(client.name, []).append(client.unit(bond.name))
+            used.setdefault(client.name, []).append(client.unit(escape_instance(bond.name)))
     for name, units in sorted(used.items()):
         template = f"{name}@.service"
         for unit_dir in _UNIT_DIRS:

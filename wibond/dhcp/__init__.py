@@ -54,9 +54,7 @@ class Choice:
 
     def describe(self) -> str:
         """For `wibond check`: which client serves which family."""
-        if self.problem:
-            return "none"
-        if not self.clients:
+        if self.problem or not self.clients:
             return "none"
         return ", ".join(f"{c.name} ({'+'.join(f)})" for c, f in self.clients)
 
