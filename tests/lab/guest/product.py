@@ -78,7 +78,8 @@ def client_processes_by_unit():
     """{unit: [pid, ...]} of every wpa_supplicant and DHCP client process, by the unit whose
     cgroup holds it ("" when none)."""
     out = {}
-    r = sh(["pgrep", "-f", "wpa_supplicant|dhclient|dhcp6c|dhcpcd"], check=False, quiet=True)
+    r = sh(["pgrep", "-f", r"^(/[^ ]*/)?(wpa_supplicant|dhclient|dhcp6c|dhcpcd)([: ]|$)"],
+           check=False, quiet=True)
     for pid in r.stdout.split():
         try:
             cg = Path(f"/proc/{pid}/cgroup").read_text()
@@ -94,7 +95,9 @@ def client_processes_by_unit():
 
 
 def processes(pattern="wpa_supplicant|dhclient|dhcp6c|dhcpcd"):
-    r = sh(["pgrep", "-a", "-f", pattern], check=False, quiet=True)
+    """Running programs named PATTERN (the program, not any argument: the scenario
+    dhcp-failover-dhcpcd's own check.py has "dhcpcd" in its path)."""
+    r = sh(["pgrep", "-a", "-f", rf"^(/[^ ]*/)?({pattern})([: ]|$)"], check=False, quiet=True)
     return [ln for ln in r.stdout.splitlines() if ln.strip() and "pgrep" not in ln]
 
 
