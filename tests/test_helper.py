@@ -697,3 +697,18 @@ def test_a_step_failing_with_its_device_present_fails_at_once(tmp_path, monkeypa
     w.ok("create", "bond0")
     assert w.run("enslave", "bond0", "wlan1") == 1
     assert slept == [] and "matches no slave section" in w.said
+
+
+def test_a_value_its_file_cannot_hold_is_a_clear_step_failure(tmp_path, monkeypatch) -> None:
+    from wibond import formats
+
+    def refuse(_pairs):
+        raise formats.FormatError("environment file: '/etc/x\\\\' holds \\\\")
+
+    monkeypatch.setattr(formats, "env_file", refuse)
+    w = archwiki(tmp_path)
+    w.ok("create", "bond0")
+    assert w.run("slave-env", "bond0", "wlp3s0") == 1
+    assert "slave-env bond0 wlp3s0: environment file:" in w.said
+    assert "internal error" not in w.said
+    assert "bond0/slave-wlp3s0.env" not in w.host.run_dir_files()

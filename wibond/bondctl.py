@@ -63,8 +63,7 @@ def option(host: Host, bond: str, attr: str) -> str:
     return value.split()[0] if value.split() else ""
 
 
-def run_dir(bond: str) -> str:
-    return f"{paths.RUN_DIR}/{bond}"
+run_dir = paths.run_dir
 
 
 def _slave_record(bond: str, ifname: str) -> str:

@@ -171,10 +171,7 @@ def cmd_slave_env(rt: Runtime, bond: str, ifname: str) -> None:
             rt.out.warning(f"{ifname}: {problem}")
         lines = [("WPA_CONF", conf), ("WPA_DRIVER", section.driver),
                  ("BITRATES", section.bitrates or "")]
-    try:
-        text = formats.env_file(lines)
-    except formats.FormatError as e:
-        raise HelperError(f"{ifname}: {e}") from None
+    text = formats.env_file(lines)
     path = slave_env_path(bond, ifname)
     if rt.host.read_bytes(path) != text.encode():
         rt.host.save(path, text)
@@ -358,7 +355,7 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
     rt = Runtime(host or Host(out.info), out, lookup)
     try:
         func(rt, *values)
-    except (HelperError, HostError) as e:
+    except (HelperError, HostError, formats.FormatError) as e:
         # Only a unit's step stops its unit (systemd sets INVOCATION_ID); by hand, the error.
         gone = _gone(rt, kinds, values) if os.environ.get("INVOCATION_ID") else None
         if gone:

@@ -41,6 +41,11 @@ def host(path: str) -> str:
     return os.path.join(base, path.lstrip("/"))
 
 
+def run_dir(bond: str) -> str:
+    """What wibond keeps at run time for BOND (records, the clients' configurations)."""
+    return f"{RUN_DIR}/{bond}"
+
+
 def find_program(name: str) -> str | None:
     """The host path of program NAME in the system under the root, None if not installed."""
     for directory in BIN_DIRS:

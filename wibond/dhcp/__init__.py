@@ -43,12 +43,9 @@ class Choice:
     """What runs DHCP on one bond: `clients` (each with the families it serves), or a
     `problem` saying what to install when nothing can."""
 
-    __slots__ = ("setting", "name", "clients", "problem")
+    __slots__ = ("clients", "problem")
 
-    def __init__(self, setting: str, name: str | None,
-                 clients: list[tuple[Client, list[str]]], problem: str | None = None) -> None:
-        self.setting = setting
-        self.name = name
+    def __init__(self, clients: list[tuple[Client, list[str]]], problem: str | None = None) -> None:
         self.clients = clients
         self.problem = problem
 
@@ -80,14 +77,14 @@ def choose(bond: Bond, installed) -> Choice:  # type: ignore[no-untyped-def]
     setting = bond.dhcp_client
     families = [f for f in FAMILIES if f in bond.dhcp]
     if not families:
-        return Choice(setting, None, [])
+        return Choice([])
     names = AUTO_ORDER if setting == "auto" else (setting,)
     missing: dict[str, list[Client]] = {}
     for name in names:
         needed = _needed(name, families)
         absent = [c for c, _f in needed if not installed(c)]
         if not absent:
-            return Choice(setting, name, needed)
+            return Choice(needed)
         missing[name] = absent
     want = " and ".join(families)
     if setting == "auto":
@@ -103,7 +100,7 @@ def choose(bond: Bond, installed) -> Choice:  # type: ignore[no-untyped-def]
                   and all(installed(c) for c, _f in _needed(n, families))]
         if usable:
             problem += f", or set dhcp_client = {usable[0]} (installed)"
-    return Choice(setting, None, [], problem)
+    return Choice([], problem)
 
 
 def choose_all(bonds: list[Bond]) -> dict[str, Choice]:

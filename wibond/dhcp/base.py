@@ -48,7 +48,7 @@ class Client:
 
 
 def run_path(bond: str, name: str) -> str:
-    return f"{paths.RUN_DIR}/{bond}/{name}"
+    return f"{paths.run_dir(bond)}/{name}"
 
 
 

@@ -10,7 +10,6 @@ import time
 
 from .. import bondctl, identity
 from ..bondctl import HelperError
-from ..formats import FormatError
 from ..model import Bond
 from . import FAMILIES, IPV4, IPV6, Client
 
@@ -26,11 +25,7 @@ def configure(host, bond: Bond, client: Client) -> None:  # type: ignore[no-unty
         raise HelperError(f"{bond.name}: dhcp = {', '.join(bond.dhcp) or 'none'} asks "
                           f"{client.name} for nothing; `systemctl daemon-reload` after editing "
                           "the config")
-    try:
-        files = client.files(bond, duid, families)
-    except FormatError as e:
-        raise HelperError(f"{bond.name}: {e}") from None
-    for path, content in files.items():
+    for path, content in client.files(bond, duid, families).items():
         if host.read_bytes(path) != content:
             host.save_bytes(path, content)
 
