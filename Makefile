@@ -24,7 +24,7 @@ UDEV_RULES := $(wildcard udev/*.rules)
 MANPAGES := man/wibond.conf.5 man/wibond.8
 
 # Entry scripts and units name install paths; rewrite them for this install.
-SUBST = sed -e '1s|^\#!.*python3.*|\#!$(PYTHON)|' \
+SUBST = sed -e '1s|^\#![^ ]*python3|\#!$(PYTHON)|' \
 	-e 's|^PKGDIR = None .*|PKGDIR = "$(PKGDIR)"|' \
 	-e 's|/usr/lib/wibond/wibond-helper|$(LIBEXECDIR)/wibond-helper|g' \
 	-e 's|^LIBEXECDIR = .*|LIBEXECDIR = "$(LIBEXECDIR)"|' \

@@ -272,6 +272,15 @@ class FakeHost(Host):
     def program(self, name: str) -> str | None:
         return f"/usr/bin/{name}" if name in self.programs else None
 
+    def has_addresses(self, name: str) -> bool:
+        return bool(self.addresses(name))
+
+    def set_up(self, ifname: str, up: bool) -> None:
+        self.ip("link", "set", ifname, "up" if up else "down")
+
+    def set_master(self, ifname: str, bond: str, join: bool) -> None:
+        self.ip("link", "set", ifname, *(("master", bond) if join else ("nomaster",)))
+
     def ip(self, *args: str) -> None:
         self.ops.append("ip " + " ".join(args))
         argv = list(args)

@@ -712,3 +712,101 @@ def test_a_value_its_file_cannot_hold_is_a_clear_step_failure(tmp_path, monkeypa
     assert "slave-env bond0 wlp3s0: environment file:" in w.said
     assert "internal error" not in w.said
     assert "bond0/slave-wlp3s0.env" not in w.host.run_dir_files()
+
+
+# -- a unit's one step, and the config the generator hands it ----------------------------------
+
+def test_a_units_one_step_does_what_its_steps_do_in_order(tmp_path) -> None:
+    """start = create + static + start-slaves; join = slave-env + wait-unblocked + enslave;
+    dhcp-start = dhcp-config + wait-active: the same changes as the steps one by one."""
+    def life(w: World, composite: bool) -> list[str]:
+        ops = []
+        if composite:
+            ops += w.ok("start", "bond0")
+            ops += w.ok("join", "bond0", "wlan0")
+            ops += w.ok("join", "bond0", "wlan1")
+        else:
+            for step in (("create", "bond0"), ("static", "bond0"), ("start-slaves", "bond0"),
+                         ("slave-env", "bond0", "wlan0"), ("wait-unblocked", "wlan0"),
+                         ("enslave", "bond0", "wlan0"), ("slave-env", "bond0", "wlan1"),
+                         ("wait-unblocked", "wlan1"), ("enslave", "bond0", "wlan1")):
+                ops += w.ok(*step)
+        return ops
+
+    worlds = []
+    for composite in (False, True):
+        root = tmp_path / str(composite)
+        root.mkdir()
+        os.environ["WIBOND_ROOT"] = str(root)
+        w = World(root, PI)
+        w.host.add("wlan0", "wlan", "52:54:00:00:00:01")
+        w.host.add("wlan1", "wlan", "52:54:00:00:00:02")
+        worlds.append((life(w, composite), w.host.snapshot(), sorted(w.host.run_dir_files())))
+    assert worlds[0] == worlds[1]
+    assert any("systemctl start --no-block" in op for op in worlds[1][0])
+
+
+def test_dhcp_start_writes_the_files_then_waits_for_the_active_slave(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    bring_up(w, ["enp0s10"])
+    w.ok("dhcp-start", "bond0", "dhclient")
+    assert (tmp_path / "run/wibond/bond0/dhclient.conf").exists()
+    assert "active slave enp0s10" in w.said
+
+
+def generate(tmp_path) -> None:
+    """What boot does first: the generator, into systemd's generator directory."""
+    from wibond import generator
+
+    for program in ("dhclient", "dhcp6c"):  # installed, as the generator asks
+        path = tmp_path / "usr" / "sbin" / program
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+    out = tmp_path / "run" / "systemd" / "generator"
+    out.mkdir(parents=True)
+    assert generator.generate(str(tmp_path / "etc" / "wibond.conf"), str(out),
+                              lambda *_: None) == 0
+
+
+def test_steps_read_the_config_the_generator_checked_not_the_file(tmp_path, monkeypatch) -> None:
+    w = archwiki(tmp_path)
+    generate(tmp_path)
+    import wibond.config
+
+    monkeypatch.setattr(wibond.config, "load", lambda *a, **k: pytest.fail("parsed again"))
+    w.ok("create", "bond0")
+    assert w.host.links["bond0"].bonding["primary"] == "enp0s10"
+    assert "changed" not in w.said
+
+
+def test_an_edit_without_daemon_reload_is_named_and_waits_for_it(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    generate(tmp_path)
+    (tmp_path / "etc" / "wibond.conf").write_text(ARCHWIKI.replace("primary = enp0s10",
+                                                                   "primary = wlp3s0"))
+    w.ok("create", "bond0")
+    assert w.host.links["bond0"].bonding["primary"] == "enp0s10"  # what the units came from
+    assert "/etc/wibond.conf has changed since the units were made" in w.said
+    assert "systemctl daemon-reload" in w.said
+
+
+def test_a_bond_boot_left_out_is_refused_with_the_generators_reason(tmp_path) -> None:
+    w = World(tmp_path, "[bond0]\ndhcp = ipv4\ndhcp_client = dhcpcd\n[[eth0]]\ntype = wired\n")
+    w.host.add("eth0", "ether")
+    from wibond import generator
+
+    out = tmp_path / "run" / "systemd" / "generator"
+    out.mkdir(parents=True)
+    generator.generate(str(tmp_path / "etc" / "wibond.conf"), str(out), lambda *_: None)
+    assert w.run("create", "bond0") == 1
+    assert "not brought up: " in w.said and "dhcpcd" in w.said
+
+
+def test_a_snapshot_of_another_version_is_not_trusted(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    generate(tmp_path)
+    path = tmp_path / "run/systemd/generator/wibond/config.json"
+    path.write_text(path.read_text().replace('"version": 1', '"version": 99'))
+    w.ok("create", "bond0")  # read from the file itself
+    assert "changed" not in w.said

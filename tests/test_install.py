@@ -88,9 +88,9 @@ def test_overridden_directories_reach_units_and_code(tmp_path) -> None:
     dest = tmp_path / "img"
     make("install", f"DESTDIR={dest}", "PREFIX=/usr/local", "LIBEXECDIR=/opt/wibond")
     with open(dest / "opt/wibond/units/bond-supplicant@.service") as f:
-        assert "ExecStartPre=/opt/wibond/wibond-helper enslave" in f.read()
+        assert "ExecStartPre=/opt/wibond/wibond-helper join" in f.read()
     with open(dest / "usr/local/lib/systemd/system/wibond@.service") as f:
-        assert "/opt/wibond/wibond-helper create" in f.read()
+        assert "/opt/wibond/wibond-helper start %I" in f.read()
     with open(dest / "opt/wibond/python/wibond/paths.py") as f:
         text = f.read()
     assert 'UNIT_TEMPLATE_DIR = "/opt/wibond/units"' in text

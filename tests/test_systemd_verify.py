@@ -70,8 +70,9 @@ def verify(unit_path: str, units: list[str]) -> str:
     return "\n".join(lines)
 
 
+# Cases with units (hostile-names has only the snapshot, snapshot.REL: every bond refused).
 CASES = [c for c in sorted(os.listdir(GOLDEN))
-         if not os.path.exists(os.path.join(GOLDEN, c, "expected", ".empty"))]
+         if set(os.listdir(os.path.join(GOLDEN, c, "expected"))) - {"wibond"}]
 
 
 @pytest.mark.parametrize("case", CASES)

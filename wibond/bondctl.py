@@ -133,7 +133,7 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
         for ifname in present:
             release(host, name, ifname, log)
     if option(host, name, "mode") != bond.mode and is_up(host, name):
-        host.ip("link", "set", name, "down")
+        host.set_up(name, False)
     for attr, value in wanted:
         if attr == "arp_interval" and value != "0":
             _set_arp_targets(host, name, bond.arp_ip_target)
@@ -148,7 +148,7 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
         _while_down(host, name, "address", bond.mac)
     _stable_secret(host, bond, log)
     if not is_up(host, name):
-        host.ip("link", "set", name, "up")
+        host.set_up(name, True)
     host.save(f"{run_dir(name)}/created", "")
 
 
@@ -176,10 +176,10 @@ def _while_down(host: Host, ifname: str, *setting: str) -> None:
     """`ip link set IFNAME <setting>` with the link down, as MAC changes need."""
     was_up = is_up(host, ifname)
     if was_up:
-        host.ip("link", "set", ifname, "down")
+        host.set_up(ifname, False)
     host.ip("link", "set", ifname, *setting)
     if was_up:
-        host.ip("link", "set", ifname, "up")
+        host.set_up(ifname, True)
 
 
 def _stable_secret(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
@@ -201,10 +201,10 @@ def _stable_secret(host: Host, bond: Bond, log) -> None:  # type: ignore[no-unty
     # The link-local address is made when the link goes up: set the secret while down.
     was_up = is_up(host, bond.name)
     if was_up:
-        host.ip("link", "set", bond.name, "down")
+        host.set_up(bond.name, False)
     host.write(path, secret)
     if was_up:
-        host.ip("link", "set", bond.name, "up")
+        host.set_up(bond.name, True)
 
 
 def delete(host: Host, name: str, log) -> None:  # type: ignore[no-untyped-def]
@@ -237,19 +237,19 @@ def enslave(host: Host, bond: Bond, ifname: str, section, log) -> None:  # type:
     if master is None:
         original = mac_of(host, ifname) or ""
         if is_up(host, ifname):
-            host.ip("link", "set", ifname, "down")
-        if host.addresses(ifname):
+            host.set_up(ifname, False)
+        if host.has_addresses(ifname):
             host.ip("addr", "flush", "dev", ifname)
         if bond.mac and mac_of(host, ifname) != bond.mac:
             host.ip("link", "set", ifname, "address", bond.mac)
             host.save(record, original + "\n")
         elif not host.exists(record):
             host.save(record, "")
-        _radio_step(host, ifname, "master", name)
+        _radio_step(host, ifname, lambda: host.set_master(ifname, name, join=True))
     elif not host.exists(record):
         host.save(record, "")
     if not is_up(host, ifname):  # the driver opens a new slave; one taken down later is not
-        _radio_step(host, ifname, "up")
+        _radio_step(host, ifname, lambda: host.set_up(ifname, True))
     claim_primary(host, bond, section, ifname)
 
 
@@ -275,12 +275,12 @@ def claim_primary(host: Host, bond: Bond, section, ifname: str) -> bool:  # type
     return True
 
 
-def _radio_step(host: Host, ifname: str, *setting: str) -> None:
-    """`ip link set IFNAME ...`, explaining an rfkill refusal instead of quoting it."""
+def _radio_step(host: Host, ifname: str, step) -> None:  # type: ignore[no-untyped-def]
+    """STEP (a link change of IFNAME), explaining an rfkill refusal instead of quoting it."""
     try:
-        host.ip("link", "set", ifname, *setting)
+        step()
     except HostError as e:
-        if "RF-kill" not in str(e):
+        if "RF-kill" not in str(e) and "rfkill" not in str(e):
             raise
         from .rfkill import blocked_message
 
@@ -300,12 +300,12 @@ def release(host: Host, bond: str, ifname: str, log) -> None:  # type: ignore[no
         host.remove(record)
         return
     if master == bond:
-        host.ip("link", "set", ifname, "nomaster")
+        host.set_master(ifname, bond, join=False)
     saved = (host.read(record) or "").strip() if host.exists(record) else ""
     if saved and mac_of(host, ifname) != saved:
         if is_up(host, ifname):
-            host.ip("link", "set", ifname, "down")
+            host.set_up(ifname, False)
         host.ip("link", "set", ifname, "address", saved)
     if is_up(host, ifname) and (master == bond or host.exists(record)):
-        host.ip("link", "set", ifname, "down")
+        host.set_up(ifname, False)
     host.remove(record)

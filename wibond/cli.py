@@ -7,7 +7,6 @@ import os
 import sys
 
 from . import __version__, config, paths
-from .plan import plan_all
 from .writer import WriteError, write_plan
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -80,16 +79,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"wibond generate: {outdir} is not empty; give a new or empty directory",
               file=sys.stderr)
         return EXIT_USAGE
-    from .generator import boot_bonds
+    from .generator import boot_plan
 
-    loaded = config.load(args.config)
+    # The machine's own config is named as boot names it, so the files are the same.
+    own = os.path.abspath(args.config) == os.path.abspath(paths.host(paths.CONFIG))
+    loaded = config.load(args.config, shown=paths.CONFIG if own else None)
     _print_diagnostics(loaded)
-    bonds, choices, problems = boot_bonds(loaded.bonds)
+    plan, _bonds, _choices, problems = boot_plan(loaded, args.config)
     for name, problem in problems:
-        print(f"{args.config}: error: [{name}] dhcp_client: {problem}", file=sys.stderr)
+        print(f"{loaded.path}: error: [{name}] dhcp_client: {problem}", file=sys.stderr)
     try:
         os.makedirs(outdir, exist_ok=True)
-        write_plan(plan_all(bonds, paths.CONFIG, choices), outdir)
+        write_plan(plan, outdir)
     except (WriteError, OSError) as e:
         print(f"wibond generate: {e}", file=sys.stderr)
         return EXIT_ERROR

@@ -17,64 +17,11 @@ from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_ex
 from validate import ValidateError, Validator, VdtValueTooLongError
 
 from . import checks, match
-from .model import BY_MATCH, BY_NAME, BY_PATTERN, WIRELESS, Bond, Slave, default_type
+from .model import (BY_MATCH, BY_NAME, BY_PATTERN, ERROR, WARNING, WIRELESS, Bond, Diagnostic,
+                    Loaded, Slave, default_type, printable)
 from .names import ifname_problem, is_pattern, label_problem, pattern_problem
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "configspec.ini")
-
-ERROR = "error"
-WARNING = "warning"
-
-
-class Diagnostic:
-    __slots__ = ("severity", "path", "line", "section", "key", "message")
-
-    def __init__(self, severity: str, path: str, message: str, line: int | None = None,
-                 section: tuple[str, ...] = (), key: str | None = None) -> None:
-        self.severity = severity
-        self.path = path
-        self.line = line
-        self.section = section
-        self.key = key
-        self.message = message
-
-    @property
-    def bond(self) -> str | None:
-        return self.section[0] if self.section else None
-
-    def __str__(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
-        parts = [where + ":", self.severity + ":"]
-        if self.section:
-            parts.append(" ".join("[" * (i + 1) + name + "]" * (i + 1)
-                                  for i, name in enumerate(self.section)))
-        text = " ".join(parts)
-        if self.key:
-            text += f" {self.key}:"
-        return printable(f"{text} {self.message}")
-
-    def __repr__(self) -> str:
-        return f"Diagnostic({str(self)!r})"
-
-
-class Loaded:
-    """The bonds that passed every check, and what was said about the file."""
-
-    def __init__(self, path: str, bonds: list[Bond], diagnostics: list[Diagnostic]) -> None:
-        self.path = path
-        self.bonds = bonds
-        self.diagnostics = diagnostics
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == ERROR]
-
-    def bond(self, name: str) -> Bond | None:
-        for bond in self.bonds:
-            if bond.name == name:
-                return bond
-        return None
-
 
 # configobj's own patterns: a line the index reads as a header is one the parser reads as one
 # (`[ [x] ]` is a [[x]]; `[ ]` and `[]` are no header at all).
@@ -144,14 +91,6 @@ def _decode(raw: bytes) -> tuple[str, list[int]]:
             out.append(line.decode("utf-8", "backslashreplace"))
             bad.append(number)
     return "\n".join(out), bad
-
-
-def printable(text: str) -> str:
-    """TEXT with control characters shown as \\xNN: what the file holds never reaches a
-    terminal or the kernel log as an escape sequence."""
-    return "".join(ch if ch.isprintable() or ch == " " else
-                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-                   for ch in text)
 
 
 class _Reporter:

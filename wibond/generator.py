@@ -3,7 +3,8 @@
 Runs early at boot, synchronously: imports only the standard library and
 configobj/validate, writes only into the directory systemd gives it, talks
 to no process, logs to /dev/kmsg. A bond whose section is wrong is skipped
-with a message; the others still come up.
+with a message; the others still come up. Beside the units it leaves the
+checked config for their steps (snapshot.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import os
 import sys
 
-from . import config, dhcp, paths
-from .model import Bond
+from . import config, dhcp, paths, snapshot
+from .model import Bond, Diagnostic
 from .names import escape_instance
-from .plan import plan_all
+from .plan import File, Plan, plan_all
 from .writer import WriteError, write_plan
 
 # syslog priorities for /dev/kmsg
@@ -57,10 +58,9 @@ def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-unty
     skipped = sorted({d.bond for d in loaded.errors if d.bond})
     for name in skipped:
         log(ERR, f"{name}: not brought up because of the errors above; `wibond check` lists them")
-    bonds, choices, problems = boot_bonds(loaded.bonds)
+    plan, bonds, choices, problems = boot_plan(loaded, config_path)
     for name, problem in problems:
         log(ERR, f"{name}: not brought up: {problem}")
-    plan = plan_all(bonds, paths.CONFIG, choices)
     try:
         write_plan(plan, outdir)
     except (WriteError, OSError) as e:
@@ -74,6 +74,28 @@ def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-unty
     for note in dhcp_notes(bonds, choices):
         log(NOTICE, note)
     return 1 if loaded.errors or problems else 0
+
+
+def boot_plan(loaded: config.Loaded, path: str) -> tuple[Plan, list[Bond], dict[str, dhcp.Choice],
+                                                         list[tuple[str, str]]]:
+    """What boot writes for LOADED, read from PATH: the plan (units and the snapshot of the
+    checked config their steps read), the bonds brought up, their DHCP clients, and
+    (bond, why) for those left out."""
+    bonds, choices, problems = boot_bonds(loaded.bonds)
+    plan = plan_all(bonds, paths.CONFIG, choices)
+    for name, problem in problems:
+        loaded.diagnostics.append(Diagnostic(config.ERROR, loaded.path,
+                                             f"not brought up: {problem}", section=(name,)))
+    plan[snapshot.REL] = File(snapshot.dumps(loaded, bonds, _read(path)))
+    return plan, bonds, choices, problems
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def boot_bonds(bonds: list[Bond]) -> tuple[list[Bond], dict[str, dhcp.Choice],

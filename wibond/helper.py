@@ -3,14 +3,23 @@
 Each command is one step, idempotent, and says what is wrong in words a
 person can act on; a failing step exits 1, a wrong call exits 2. Messages go
 to stderr, which systemd puts in the journal with the right priority.
+A unit runs one Python process per start: on a slow board the interpreter's
+start is most of a step's cost, so a unit's steps are one command (start,
+join, dhcp-start) that runs them in order; the steps are also commands of
+their own, to run by hand.
 
+    start BOND             create, static (if the bond has any) and start-slaves: the bond
+                           unit's one step
     create BOND            make the bond, every option set before a slave joins
     static BOND            static addresses, default routes, DNS servers
     delete BOND            release what is left, delete the bond, undo DNS
+    join BOND IFACE        slave-env, wait-unblocked and enslave: the supplicant unit's
+                           one step before wpa_supplicant
     slave-env BOND IFACE   write the supplicant's settings for IFACE
     wait-unblocked IFACE   wait while IFACE's radio is rfkill-blocked
     enslave BOND IFACE     down, flush, master, up (and primary)
     release BOND IFACE     out of the bond, back as it was
+    dhcp-start BOND CLIENT       dhcp-config and wait-active: a DHCP unit's one step
     dhcp-config BOND CLIENT      CLIENT's configuration (dhclient, dhcp6c, dhcpcd)
     wait-active BOND       wait until the bond has an active slave and its MAC
     dhcp-clean BOND CLIENT ipv4|ipv6|ipv4,ipv6   take back what CLIENT configured
@@ -23,16 +32,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Callable
 
-from . import bondctl, formats, paths
+from . import bondctl, paths
 from .bondctl import HelperError
 from .hostio import Host, HostError
-from .model import Bond, Slave, wpa_conf_for
+from .model import Bond, Loaded, Slave, wpa_conf_for
 from .names import ifname_problem
 
-if TYPE_CHECKING:
-    from .config import Loaded
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
+    from typing import Callable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -72,12 +81,24 @@ class Runtime:
 
     @property
     def loaded(self) -> Loaded:
+        """What the generator read from wibond.conf (snapshot.py); the file itself when
+        there is no snapshot."""
         if self._loaded is None:
-            # Imported here: steps that need no config (wait-unblocked, release, wait-active,
-            # dhcp-clean) skip configobj, a good part of a helper's start on a slow CPU.
-            from . import config
+            from . import snapshot
 
-            self._loaded = config.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
+            handed = snapshot.read(self.host, paths.CONFIG)
+            if handed is not None:
+                self._loaded, changed = handed
+                if changed:
+                    self.out.warning(f"{paths.CONFIG} has changed since the units were made "
+                                     "from it; this step uses the settings they were made "
+                                     "from: `systemctl daemon-reload` applies the edit")
+            else:
+                # Imported here: configobj is a good part of a step's start on a slow CPU.
+                _site_packages()
+                from . import config
+
+                self._loaded = config.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
         return self._loaded
 
     def bond(self, name: str) -> Bond:
@@ -95,6 +116,7 @@ class Runtime:
 
         lookup = self._lookup
         if lookup is None:
+            _site_packages()
             from .devices import lookup
         try:
             dev = lookup(ifname)
@@ -131,6 +153,16 @@ class Runtime:
         return found[1]
 
 
+def _site_packages() -> None:
+    """Make the system's Python packages (configobj, pyudev) importable. wibond-helper starts
+    without the site module (python3 -S), which costs a third of the interpreter's start on a
+    slow board and serves only the steps that need those packages."""
+    if "site" not in sys.modules:
+        import site
+
+        site.main()
+
+
 def slave_env_path(bond: str, ifname: str) -> str:
     """Read by the supplicant unit (EnvironmentFile= in the generator's drop-in)."""
     return f"{bondctl.run_dir(bond)}/slave-{ifname}.env"
@@ -140,6 +172,14 @@ def slave_env_path(bond: str, ifname: str) -> str:
 
 def cmd_create(rt: Runtime, bond: str) -> None:
     bondctl.create(rt.host, rt.bond(bond), rt.out.info)
+
+
+def cmd_start(rt: Runtime, bond: str) -> None:
+    cmd_create(rt, bond)
+    config_bond = rt.bond(bond)
+    if config_bond.address or config_bond.gateway or config_bond.gateway6 or config_bond.dns:
+        cmd_static(rt, bond)
+    cmd_start_slaves(rt, bond)
 
 
 def cmd_static(rt: Runtime, bond: str) -> None:
@@ -153,6 +193,12 @@ def cmd_delete(rt: Runtime, bond: str) -> None:
 
     addressing.undo(rt.host, bond, rt.out.warning)
     bondctl.delete(rt.host, bond, rt.out.info)
+
+
+def cmd_join(rt: Runtime, bond: str, ifname: str) -> None:
+    cmd_slave_env(rt, bond, ifname)
+    cmd_wait_unblocked(rt, ifname)
+    cmd_enslave(rt, bond, ifname)
 
 
 def cmd_slave_env(rt: Runtime, bond: str, ifname: str) -> None:
@@ -171,7 +217,9 @@ def cmd_slave_env(rt: Runtime, bond: str, ifname: str) -> None:
             rt.out.warning(f"{ifname}: {problem}")
         lines = [("WPA_CONF", conf), ("WPA_DRIVER", section.driver),
                  ("BITRATES", section.bitrates or "")]
-    text = formats.env_file(lines)
+    from .formats import env_file
+
+    text = env_file(lines)
     path = slave_env_path(bond, ifname)
     if rt.host.read_bytes(path) != text.encode():
         rt.host.save(path, text)
@@ -196,6 +244,11 @@ def cmd_release(rt: Runtime, bond: str, ifname: str) -> None:
     bondctl.release(rt.host, bond, ifname, rt.out.info)
     rt.host.remove(slave_env_path(bond, ifname))
     hotplug.hand_on_primary(rt, bond)
+
+
+def cmd_dhcp_start(rt: Runtime, bond: str, client: str) -> None:
+    cmd_dhcp_config(rt, bond, client)
+    cmd_wait_active(rt, bond)
 
 
 def cmd_dhcp_config(rt: Runtime, bond: str, client: str) -> None:
@@ -232,13 +285,16 @@ def cmd_start_slaves(rt: Runtime, bond: str) -> None:
 
 # name -> (function, argument kinds)
 COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
+    "start": (cmd_start, ("bond",)),
     "create": (cmd_create, ("bond",)),
     "static": (cmd_static, ("bond",)),
     "delete": (cmd_delete, ("bond",)),
+    "join": (cmd_join, ("bond", "iface")),
     "slave-env": (cmd_slave_env, ("bond", "iface")),
     "wait-unblocked": (cmd_wait_unblocked, ("iface",)),
     "enslave": (cmd_enslave, ("bond", "iface")),
     "release": (cmd_release, ("bond", "iface")),
+    "dhcp-start": (cmd_dhcp_start, ("bond", "client")),
     "dhcp-config": (cmd_dhcp_config, ("bond", "client")),
     "wait-active": (cmd_wait_active, ("bond",)),
     "dhcp-clean": (cmd_dhcp_clean, ("bond", "client", "families")),
@@ -313,6 +369,13 @@ def _stop_own_unit(rt: Runtime, step: str, gone: str) -> None:
     _terminate()
 
 
+def _format_error() -> tuple[type, ...]:
+    """formats.FormatError when a step has imported formats (re costs a step on a slow board
+    a tenth of a second; the steps that write no file never import it)."""
+    module = sys.modules.get(f"{__package__}.formats")
+    return (module.FormatError,) if module else ()
+
+
 def _usage(out: Output, message: str) -> int:
     out.error(message)
     out.error("usage: wibond-helper COMMAND ARGS...; commands: " + ", ".join(COMMANDS))
@@ -355,7 +418,7 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
     rt = Runtime(host or Host(out.info), out, lookup)
     try:
         func(rt, *values)
-    except (HelperError, HostError, formats.FormatError) as e:
+    except (HelperError, HostError, *_format_error()) as e:
         # Only a unit's step stops its unit (systemd sets INVOCATION_ID); by hand, the error.
         gone = _gone(rt, kinds, values) if os.environ.get("INVOCATION_ID") else None
         if gone:

@@ -11,18 +11,22 @@ moves the files (not the `ip` commands) under a test root.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import json
 import os
-import shutil
-import subprocess
-import tempfile
-from typing import Any, Callable
 
 from . import paths
 
-Log = Callable[[str], None]
+# A step is one Python start on a slow board: every import counts, so the heavier modules
+# (subprocess, json, shutil) are imported where they are used, and typing not at all.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+    Log = Callable[[str], None]
+
+
+IFF_UP = 0x1
+SIOCGIFADDR = 0x8915
 
 
 class HostError(Exception):
@@ -35,6 +39,8 @@ def find_program(name: str) -> str | None:
         path = os.path.join(directory, name)
         if os.access(path, os.X_OK):
             return path
+    import shutil
+
     return shutil.which(name)
 
 
@@ -87,10 +93,35 @@ class Host:
         found = self._ip_json("addr", "show", "dev", name)
         return found[0].get("addr_info", []) if found else []
 
+    def has_addresses(self, name: str) -> bool:
+        """Whether NAME holds an IPv4 or IPv6 address, asked without an `ip` process: the
+        kernel's list of IPv6 addresses in procfs, and SIOCGIFADDR for IPv4 (it fails with
+        EADDRNOTAVAIL when there is none)."""
+        for line in (self.read("/proc/net/if_inet6") or "").splitlines():
+            if line.split()[-1:] == [name]:
+                return True
+        import _socket  # socket.py would add enum and selectors for nothing
+        import fcntl
+
+        request = name.encode()[:15].ljust(40, b"\0")  # struct ifreq
+        sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+        try:
+            fcntl.ioctl(sock.fileno(), SIOCGIFADDR, request)
+        except OSError as e:
+            if e.errno in (errno.EADDRNOTAVAIL, errno.ENODEV):
+                return False
+            raise HostError(f"cannot read the IPv4 address of {name}: {e.strerror}") from None
+        finally:
+            sock.close()
+        return True
+
     def routes(self, name: str, family: int) -> list[dict[str, Any]]:
         return self._ip_json(f"-{family}", "route", "show", "dev", name)
 
     def _ip_json(self, *args: str) -> list[dict[str, Any]]:
+        import json
+        import subprocess
+
         proc = subprocess.run([self._ip, "-j", *args], capture_output=True, text=True,
                               check=False)
         if proc.returncode != 0 or not proc.stdout.strip():
@@ -103,6 +134,9 @@ class Host:
     # -- writes -------------------------------------------------------------
     def write(self, path: str, value: str) -> None:
         self.log(f"write {path}: {value.strip() or '(empty)'}")
+        self._write(path, value)
+
+    def _write(self, path: str, value: str) -> None:
         try:
             with open(paths.host(path), "w", encoding="utf-8") as f:
                 f.write(value)
@@ -112,11 +146,35 @@ class Host:
                 reason = "blocked by rfkill"
             raise HostError(f"cannot write {value.strip()!r} to {path}: {reason}") from None
 
+    # -- links through sysfs: what `ip link set` does, without starting an `ip` (a tenth of
+    # a second each on a slow board). The kernel runs the same functions either way.
+    def set_up(self, ifname: str, up: bool) -> None:
+        """`ip link set IFNAME up|down`: dev_change_flags through .../IFNAME/flags."""
+        path = f"{paths.SYSFS_NET}/{ifname}/flags"
+        flags = self.read(path)
+        if flags is None:
+            raise HostError(f"{ifname} does not exist")
+        value = int(flags, 16) | IFF_UP if up else int(flags, 16) & ~IFF_UP
+        self.log(f"ip link set {ifname} {'up' if up else 'down'} (sysfs flags {value:#x})")
+        self._write(path, f"{value:#x}")
+
+    def set_master(self, ifname: str, bond: str, join: bool) -> None:
+        """`ip link set IFNAME master BOND` (JOIN) or `nomaster`: the bond's sysfs slaves
+        file calls the bonding driver's enslave and release as rtnetlink does."""
+        self.log(f"ip link set {ifname} {'master ' + bond if join else 'nomaster'} (sysfs)")
+        try:
+            self._write(f"{paths.SYSFS_NET}/{bond}/bonding/slaves",
+                        f"{'+' if join else '-'}{ifname}")
+        except HostError as e:
+            raise HostError(f"{e} (the kernel log says why: journalctl -k)") from None
+
     def ip(self, *args: str) -> None:
         self.run(self._ip, *args)
 
     def run(self, program: str, *args: str, input: str | None = None) -> str:
         """Run a program that changes the system; its stdout, or HostError with its message."""
+        import subprocess
+
         argv = [program, *args]
         self.log(" ".join(argv))
         try:
@@ -142,33 +200,49 @@ class Host:
     def save_bytes(self, path: str, data: bytes, mode: int = 0o644) -> None:
         """Replace a file atomically, making its directory if needed.
 
-        The data goes to a temporary file of a unique name created with O_EXCL (never a
-        planted link followed, never two writers of one file in each other's way), gets
-        MODE whatever the umask, and is renamed over PATH (a link there is replaced, not
-        followed)."""
+        The data goes to a temporary file of a name no other process uses, created with
+        O_EXCL (never a planted link followed, never two writers of one file in each other's
+        way), gets MODE whatever the umask, and is renamed over PATH (a link there is
+        replaced, not followed)."""
         if not path.startswith(paths.RUN_DIR + "/"):  # wibond's own bookkeeping is not news
             self.log(f"write {path}")
         full = paths.host(path)
         directory = os.path.dirname(full)
         os.makedirs(directory, mode=0o755, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(full)}.", suffix=".wibond-tmp",
-                                   dir=directory)
+        fd, tmp = _exclusive(directory, os.path.basename(full))
         try:
             with os.fdopen(fd, "wb") as f:
                 os.fchmod(f.fileno(), mode)
                 f.write(data)
             os.replace(tmp, full)
         except BaseException:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(tmp)
+            except OSError:
+                pass
             raise
 
     def remove(self, path: str) -> None:
         full = paths.host(path)
         try:
             if os.path.isdir(full) and not os.path.islink(full):
+                import shutil
+
                 shutil.rmtree(full)
             else:
                 os.unlink(full)
         except FileNotFoundError:
             pass
+
+
+def _exclusive(directory: str, base: str) -> tuple[int, str]:
+    """A new file in DIRECTORY for BASE's replacement, created with O_EXCL: (fd, path).
+    tempfile.mkstemp does the same and costs a step a twentieth of a second to import."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for attempt in range(100):
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{attempt}.wibond-tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue  # left by a process of this pid that was killed
+    raise FileExistsError(errno.EEXIST, "no free temporary name", directory)

@@ -119,6 +119,70 @@ class Bond:
         return f"Bond({self.name!r}, {self.slaves!r})"
 
 
+# -- what was said about the file, and what passed --
+
+ERROR = "error"
+WARNING = "warning"
+
+
+class Diagnostic:
+    __slots__ = ("severity", "path", "line", "section", "key", "message")
+
+    def __init__(self, severity: str, path: str, message: str, line: int | None = None,
+                 section: tuple[str, ...] = (), key: str | None = None) -> None:
+        self.severity = severity
+        self.path = path
+        self.line = line
+        self.section = section
+        self.key = key
+        self.message = message
+
+    @property
+    def bond(self) -> str | None:
+        return self.section[0] if self.section else None
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        parts = [where + ":", self.severity + ":"]
+        if self.section:
+            parts.append(" ".join("[" * (i + 1) + name + "]" * (i + 1)
+                                  for i, name in enumerate(self.section)))
+        text = " ".join(parts)
+        if self.key:
+            text += f" {self.key}:"
+        return printable(f"{text} {self.message}")
+
+    def __repr__(self) -> str:
+        return f"Diagnostic({str(self)!r})"
+
+
+class Loaded:
+    """The bonds that passed every check, and what was said about the file."""
+
+    def __init__(self, path: str, bonds: list[Bond], diagnostics: list[Diagnostic]) -> None:
+        self.path = path
+        self.bonds = bonds
+        self.diagnostics = diagnostics
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    def bond(self, name: str) -> Bond | None:
+        for bond in self.bonds:
+            if bond.name == name:
+                return bond
+        return None
+
+
+def printable(text: str) -> str:
+    """TEXT with control characters shown as \\xNN: what the file holds never reaches a
+    terminal or the kernel log as an escape sequence."""
+    return "".join(ch if ch.isprintable() or ch == " " else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+                   for ch in text)
+
+
 def default_type(ifname: str) -> str:
     return WIRELESS if ifname.startswith("wl") else WIRED
 

@@ -9,7 +9,6 @@ rewrites them when its directories are overridden.
 from __future__ import annotations
 
 import os
-import shutil
 
 # -- install locations (rewritten by the Makefile) --
 LIBEXECDIR = "/usr/lib/wibond"
@@ -53,5 +52,7 @@ def find_program(name: str) -> str | None:
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return f"{directory}/{name}"
     if root() in ("", "/"):
+        import shutil
+
         return shutil.which(name)
     return None

@@ -108,11 +108,7 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
         dhcp_units.append(unit)
     unit_body = [f"SourcePath={unit_value(source)}"]
     unit_body += [f"Wants={u}" for u in dhcp_units]
-    sections = [("Unit", unit_body)]
-    if bond.address or bond.gateway or bond.gateway6 or bond.dns:
-        # Only a bond with static settings pays for this step (a Python start at boot).
-        sections.append(("Service", [f"ExecStart={paths.LIBEXECDIR}/wibond-helper static %I"]))
-    plan[f"{bunit}.d/{DROPIN}"] = _dropin(source, sections)
+    plan[f"{bunit}.d/{DROPIN}"] = _dropin(source, [("Unit", unit_body)])
 
     for slave in bond.slaves:
         template = slave_template(name, slave)

@@ -1,0 +1,81 @@
+"""The checked configuration, handed from the generator to the units' steps.
+
+Reading wibond.conf again in every step (configobj, validate and the checks) was most of
+what a step cost on a slow board: about half a second of CPU each in the lab's emulated
+guests, paid at every boot, plug and restart. The generator has read and checked the file
+already; it leaves what it found in its own output directory, which systemd empties and
+fills again at every boot and `systemctl daemon-reload`, and the steps read that. The units
+systemd runs and the settings their steps use so come from one reading of the file.
+
+The file's size and CRC-32 go with it: a step that finds wibond.conf edited since says that
+the edit waits for `systemctl daemon-reload`, as the units do. Without the snapshot (a step
+run by hand on a machine whose generator has not run) a step reads wibond.conf itself.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from .model import Bond, Diagnostic, Loaded, Slave
+
+# systemd's normal generator directory for the system manager, and the file in it.
+GENERATOR_DIR = "/run/systemd/generator"
+REL = "wibond/config.json"
+PATH = f"{GENERATOR_DIR}/{REL}"
+VERSION = 1
+
+
+def stamp(raw: bytes | None) -> list[int] | None:
+    """What tells one content of wibond.conf from another: [size, CRC-32]."""
+    return None if raw is None else [len(raw), zlib.crc32(raw)]
+
+
+def dumps(loaded: Loaded, bonds: list[Bond], raw: bytes | None) -> str:
+    """The snapshot of BONDS (the bonds that got units) and LOADED's errors, as JSON."""
+    import json
+
+    return json.dumps({
+        "version": VERSION,
+        "config": loaded.path,
+        "stamp": stamp(raw),
+        "bonds": [_bond(b) for b in bonds],
+        "errors": [{k: getattr(d, k) for k in Diagnostic.__slots__} for d in loaded.errors],
+    }, indent=1, sort_keys=True) + "\n"
+
+
+def _bond(bond: Bond) -> dict:
+    return {"name": bond.name, "line": bond.line,
+            "options": {k: getattr(bond, k) for k in Bond.OPTIONS},
+            "slaves": [{k: getattr(s, k) for k in Slave.__slots__} for s in bond.slaves]}
+
+
+def loads(text: bytes) -> tuple[Loaded, list[int] | None] | None:
+    """The Loaded a snapshot holds and the stamp of the file it was read from; None when
+    TEXT is not a snapshot this wibond wrote."""
+    import json
+
+    try:
+        data = json.loads(text)
+        if data.get("version") != VERSION:
+            return None
+        bonds = []
+        for b in data["bonds"]:
+            bond = Bond(b["name"], [Slave(**s) for s in b["slaves"]], **b["options"])
+            bond.line = b["line"]
+            bonds.append(bond)
+        errors = [Diagnostic(d["severity"], d["path"], d["message"], d["line"],
+                             tuple(d["section"]), d["key"]) for d in data["errors"]]
+        return Loaded(data["config"], bonds, errors), data["stamp"]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def read(host, config: str) -> tuple[Loaded, bool] | None:  # type: ignore[no-untyped-def]
+    """(what the generator read, whether CONFIG has changed since), or None without a
+    usable snapshot."""
+    text = host.read_bytes(PATH)
+    found = loads(text) if text is not None else None
+    if found is None:
+        return None
+    loaded, then = found
+    return loaded, stamp(host.read_bytes(config)) != then
