@@ -1,6 +1,8 @@
 """Benchmark on a real kernel: failover loss, bring-up cost and boot time, in the VM lab.
 
-Boots the lab (tests/lab/, as root) with the `bench` scenario and, unless --only-bench, the
+Boots the lab (tests/lab/, as root) with the `bench` and `bench-seed` scenarios (bench-seed:
+wibond's bring-up, start, stop and restart beside the same steps as plain commands and the
+ArchWiki page's own units, with ratios, and the CPU of each unit) and, unless --only-bench, the
 scenarios whose figures complete the picture (archwiki: wire cut/restore with DHCP;
 raspberry-pi: AP deauth, rfkill and radio removal between two radios; dongles: plug to
 enslaved and to carrying traffic, pull under load, udev's cost of the rule). Prints every figure
@@ -28,13 +30,15 @@ RESULTS = os.path.join(REPO, "benchmarks", "results")
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only-bench", action="store_true", help="only the bench scenario")
+    parser.add_argument("--only-bench", action="store_true",
+                        help="only the bench and bench-seed scenarios")
     parser.add_argument("--out", help="where the lab runs put their files")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("benchmarks/lab.py: the VM lab needs root", file=sys.stderr)
         return 2
-    names = ["bench"] if args.only_bench else ["bench", "archwiki", "raspberry-pi", "dongles"]
+    names = ["bench", "bench-seed"] if args.only_bench else \
+        ["bench", "bench-seed", "archwiki", "raspberry-pi", "dongles"]
     started = time.strftime("%Y-%m-%d %H:%M")
     # One boot at a time: two guests on the same CPUs would time each other.
     results = labrun.run_scenarios(names, out=args.out, quiet=True, jobs=1)

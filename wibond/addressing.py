@@ -7,7 +7,6 @@ clean-up keeps it and the bond's stop takes back exactly that.
 from __future__ import annotations
 
 import ipaddress
-import json
 
 from . import bondctl, formats
 from .hostio import HostError
@@ -22,10 +21,12 @@ def _record_path(bond: str) -> str:
 
 
 def static_record(host, bond: str) -> dict:  # type: ignore[no-untyped-def]
+    from .jsonread import loads
+
     raw = host.read_bytes(_record_path(bond))
     try:
-        return json.loads(raw) if raw else {}
-    except ValueError:
+        return loads(raw) if raw else {}
+    except (ValueError, UnicodeDecodeError):
         return {}
 
 
@@ -61,6 +62,8 @@ def apply(host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
               "gateways": [g for _f, g, _o in default_routes(bond)]}
     record["dns"] = _set_dns(host, name, bond.dns, static_record(host, name).get("dns"), log)
     if static_record(host, name) != record:
+        import json
+
         host.save(_record_path(name), json.dumps(record, sort_keys=True) + "\n")
 
 

@@ -18,7 +18,7 @@ from validate import ValidateError, Validator, VdtValueTooLongError
 
 from . import checks, match
 from .model import (BY_MATCH, BY_NAME, BY_PATTERN, ERROR, WARNING, WIRELESS, Bond, Diagnostic,
-                    Loaded, Slave, default_type, printable)
+                    Loaded, Slave, default_type)
 from .names import ifname_problem, is_pattern, label_problem, pattern_problem
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "configspec.ini")

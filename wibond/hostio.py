@@ -17,7 +17,8 @@ import os
 from . import paths
 
 # A step is one Python start on a slow board: every import counts, so the heavier modules
-# (subprocess, json, shutil) are imported where they are used, and typing not at all.
+# (subprocess, shutil) are imported where they are used, and json (jsonread) and typing not
+# at all.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -119,15 +120,16 @@ class Host:
         return self._ip_json(f"-{family}", "route", "show", "dev", name)
 
     def _ip_json(self, *args: str) -> list[dict[str, Any]]:
-        import json
         import subprocess
+
+        from .jsonread import loads
 
         proc = subprocess.run([self._ip, "-j", *args], capture_output=True, text=True,
                               check=False)
         if proc.returncode != 0 or not proc.stdout.strip():
             return []
         try:
-            return json.loads(proc.stdout)
+            return loads(proc.stdout)
         except ValueError:
             return []
 

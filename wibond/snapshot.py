@@ -52,10 +52,10 @@ def _bond(bond: Bond) -> dict:
 def loads(text: bytes) -> tuple[Loaded, list[int] | None] | None:
     """The Loaded a snapshot holds and the stamp of the file it was read from; None when
     TEXT is not a snapshot this wibond wrote."""
-    import json
+    from .jsonread import loads as read_json
 
     try:
-        data = json.loads(text)
+        data = read_json(text)
         if data.get("version") != VERSION:
             return None
         bonds = []
@@ -66,7 +66,7 @@ def loads(text: bytes) -> tuple[Loaded, list[int] | None] | None:
         errors = [Diagnostic(d["severity"], d["path"], d["message"], d["line"],
                              tuple(d["section"]), d["key"]) for d in data["errors"]]
         return Loaded(data["config"], bonds, errors), data["stamp"]
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
         return None
 
 

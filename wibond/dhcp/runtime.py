@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from .. import bondctl, identity
+from .. import bondctl
 from ..bondctl import HelperError
 from ..model import Bond
 from . import FAMILIES, IPV4, IPV6, Client
@@ -16,6 +16,8 @@ from . import FAMILIES, IPV4, IPV6, Client
 
 def configure(host, bond: Bond, client: Client) -> None:  # type: ignore[no-untyped-def]
     """Write CLIENT's files for BOND (the configuration, and a DUID file where it keeps one)."""
+    from .. import identity  # hashlib: not for the steps that only clean up
+
     try:
         duid = identity.duid(host, bond.duid)
     except identity.IdentityError as e:

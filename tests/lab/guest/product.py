@@ -170,3 +170,46 @@ def status_text(*bonds):
 
 def monotonic():
     return time.monotonic()
+
+
+def journal_mono(args, needle):
+    """Uptime (s) of the first journal entry of this boot, selected by journalctl ARGS, whose
+    message contains NEEDLE; None if there is none."""
+    import json
+
+    r = sh(["journalctl", "-b", "--no-pager", "-o", "json", *args], check=False, quiet=True)
+    for ln in r.stdout.splitlines():
+        e = json.loads(ln)
+        msg = e.get("MESSAGE")
+        if isinstance(msg, str) and needle in msg:
+            return int(e.get("_SOURCE_MONOTONIC_TIMESTAMP") or e["__MONOTONIC_TIMESTAMP"]) / 1e6
+    return None
+
+
+def device_unit(ifname):
+    return sh(["systemd-escape", "--path", "--suffix=device", f"/sys/subsystem/net/devices/{ifname}"],
+              quiet=True).stdout.strip()
+
+
+def boot_ready(bond, wlan):
+    """When, at this boot, the radio's device appeared and the bond became ready the way the
+    benchmarks define it (the radio enslaved and associated, a DHCPv4 lease bound): uptimes
+    in seconds from the journal, whatever set the bond up (wibond or the seed's units)."""
+    t = {"radio device": unit_timestamp(device_unit(wlan)) or None,
+         "radio enslaved": journal_mono(["-k"], f"(slave {wlan}): Enslaving"),
+         "associated": journal_mono(["-u", f"{bond}-supplicant@{wlan}.service"],
+                                    "CTRL-EVENT-CONNECTED"),
+         "DHCPv4 bound": journal_mono(["-t", "dhclient"], "bound to")}
+    if all(t.values()):
+        t["ready"] = max(t["radio enslaved"], t["associated"], t["DHCPv4 bound"])
+    return t
+
+
+def boot_figures(res, label, bond, wlan):
+    t = boot_ready(bond, wlan)
+    res.check(f"{label}: boot timestamps found", "ready" in t, t)
+    if "ready" in t:
+        res.figure(f"{label} boot: uptime at ready (enslaved, associated, DHCPv4 bound)",
+                   round(t["ready"], 2), "s")
+        res.figure(f"{label} boot: radio device -> ready", round(t["ready"] - t["radio device"], 2),
+                   "s")

@@ -12,13 +12,16 @@ both setups came up right each time.
    `systemctl restart wibond@bond0`. "Ready" is: both slaves in the bond, the radio
    associated, the bond with its IPv4 address, the gateway answering a ping. The CPU each
    unit consumed by then (systemd's CPUUsageNSec: its start steps and its main process).
-3. The seed (seed/: the ArchWiki page's bond0-supplicant@.service, dhclient@.service,
-   dhcp6c@.service, dhclient.conf, dhcp6c.conf and the bonding module's options, with
+3. The seed (seed/ = ../bench-seed-boot/etc: the ArchWiki page's bond0-supplicant@.service,
+   dhclient@.service, dhcp6c@.service, dhclient.conf, dhcp6c.conf and the bonding module's
+   options, with
    Debian's paths and the lab's interface names): wibond's config removed, daemon-reload,
    the bonding module unloaded, the seed's files installed; the same stop and start, CYCLES
    times, of bond0-supplicant@wlan0 (its page says `restart` toggles it, so a restart is a
    stop and a start), ready by the same test.
 Ratios wibond / seed are printed for start, stop and restart, and wibond / plain for bring-up.
+At the start, the boot figures (radio device to ready) that bench-seed-boot prints for the
+seed's units.
 """
 import shutil
 import statistics
@@ -27,11 +30,12 @@ from pathlib import Path
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Results, bond_state, fixture, sh, wait_for
-from guest.product import global_addrs, leftovers, unit_props, wait_unit, wpa_status
+from guest.product import boot_figures, global_addrs, leftovers, unit_props, wait_unit, wpa_status
 
 BOND = "bond0"
 CYCLES = 5
 HELPER = "/usr/lib/wibond/wibond-helper"
+# The seed's files at their paths under /etc (bench-seed-boot/etc, which boots them).
 SEED = Path(__file__).resolve().parent / "seed"
 SEED_UNIT = "bond0-supplicant@{wlan}.service"
 
@@ -72,7 +76,7 @@ def cpu_ms(units):
 def cycles(res, label, stop, start, restart, far, wired, wlan, units):
     times = {"start": [], "stop": [], "restart": []}
     cpu = {u: [] for u in units}
-    for i in range(CYCLES):
+    for _ in range(CYCLES):
         times["stop"].append(timed(lambda: (stop(), gone([wired, wlan]))))
         times["start"].append(timed(lambda: (start(), ready(far, wired, wlan))))
         for u, ms in cpu_ms(units).items():
@@ -129,13 +133,10 @@ def install_seed(wlan):
     Path("/etc/wibond.conf").unlink()
     sh(["systemctl", "daemon-reload"])
     sh(["rmmod", "bonding"], check=False)
-    for name, dest in (("bond0-supplicant@.service", "/etc/systemd/system/"),
-                       ("dhclient@.service", "/etc/systemd/system/"),
-                       ("dhcp6c@.service", "/etc/systemd/system/"),
-                       ("dhclient.conf", "/etc/dhcp/dhclient.conf"),
-                       ("dhcp6c.conf", "/etc/wide-dhcpv6/dhcp6c.conf"),
-                       ("bonding.conf", "/etc/modprobe.d/bonding.conf")):
-        shutil.copy(SEED / name, dest)
+    for rel in ("systemd/system/bond0-supplicant@.service", "systemd/system/dhclient@.service",
+                "systemd/system/dhcp6c@.service", "dhcp/dhclient.conf",
+                "wide-dhcpv6/dhcp6c.conf", "modprobe.d/bonding.conf"):
+        shutil.copy(SEED / rel, Path("/etc") / rel)
     sh(["systemctl", "daemon-reload"])
 
 
@@ -144,6 +145,7 @@ with Results() as res:
     wlan, wired = far.stations[0]["ifname"], far.wired
     wait_unit("wibond@bond0.service", "active", 240)
     ready(far, wired, wlan)
+    boot_figures(res, "wibond", BOND, wlan)  # bench-seed-boot has the seed's
     bring_up(res, wlan)
 
     sh(["systemctl", "start", "wibond@bond0.service"], timeout=180)

@@ -8,46 +8,23 @@ measurement happened.
 - failover at miimon=100, pinging the far router every 5 ms, REPEAT times each: link down
   (the wire cut) and failback (restored); AP deauthentication of the active radio (2*REPEAT,
   alternating between the radios); at the end, once, removal of the active radio.
-- bring-up: the ExecStartPre work of one slave unit (wibond-helper slave-env, wait-unblocked,
-  enslave) against the same steps as plain commands (read the rfkill state, ip link set down,
-  ip addr flush, ip link set master, ip link set up), alternated REPEAT times, as a ratio.
+(Bring-up per slave, restarts and stops beside the seed's own units: bench-seed.)
 """
-import json
 import statistics
-import time
-from pathlib import Path
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
-from guest import Pinger, Results, bond_state, fixture, sh, wait_for
+from guest import Pinger, Results, bond_state, fixture, wait_for
 from guest.failover import failover
-from guest.product import leftovers, unit_props, wait_unit, wpa_status
+from guest.product import device_unit, journal_mono, unit_timestamp, wait_unit, wpa_status
 
 BOND = "bond0"
 REPEAT = 5
 PING_S = 0.005
-HELPER = "/usr/lib/wibond/wibond-helper"
-
-
-def mono(unit, prop="ActiveEnterTimestampMonotonic"):
-    return int(unit_props(unit, prop).get(prop) or 0) / 1e6
-
-
-def journal_mono(args, needle):
-    """Monotonic time (s) of the first journal entry of `args` whose message has `needle`."""
-    r = sh(["journalctl", "-b", "--no-pager", "-o", "json", *args], check=False, quiet=True)
-    for ln in r.stdout.splitlines():
-        e = json.loads(ln)
-        msg = e.get("MESSAGE")
-        if isinstance(msg, str) and needle in msg:
-            return int(e.get("_SOURCE_MONOTONIC_TIMESTAMP") or e["__MONOTONIC_TIMESTAMP"]) / 1e6
-    return None
 
 
 def boot_figures(res, wlan):
-    dev = sh(["systemd-escape", "--path", "--suffix=device", f"/sys/subsystem/net/devices/{wlan}"],
-             quiet=True).stdout.strip()
-    t_dev = mono(dev)
-    t_unit = mono(f"bond0-supplicant@{wlan}.service")
+    t_dev = unit_timestamp(device_unit(wlan))
+    t_unit = unit_timestamp(f"bond0-supplicant@{wlan}.service")
     t_conn = journal_mono(["-u", f"bond0-supplicant@{wlan}.service"], "CTRL-EVENT-CONNECTED")
     t_active = journal_mono(["-k"], f"(slave {wlan}): making interface the new active one")
     res.check("boot timestamps found", all((t_dev, t_unit, t_conn, t_active)),
@@ -117,45 +94,6 @@ def failovers(res, far, wired, w0, w1):
     far.wire_restore()
 
 
-def timed(cmds):
-    t = time.perf_counter()
-    for c in cmds:
-        sh(c, quiet=True)
-    return time.perf_counter() - t
-
-
-def bring_up(res, wlan):
-    """The slave unit's ExecStartPre steps: wibond-helper against plain commands."""
-    sh(["systemctl", "stop", "wibond@bond0.service"], timeout=180)
-    wait_for(lambda: not leftovers(BOND, [wlan]), 30, "bond0 stopped")
-    rfk = [p for p in Path(f"/sys/class/net/{wlan}/phy80211").glob("rfkill*")][0]
-    helper = [[HELPER, "slave-env", BOND, wlan], [HELPER, "wait-unblocked", wlan],
-              [HELPER, "enslave", BOND, wlan]]
-    plain = [["cat", rfk / "soft", rfk / "hard"], ["ip", "link", "set", wlan, "down"],
-             ["ip", "addr", "flush", "dev", wlan], ["ip", "link", "set", wlan, "master", BOND],
-             ["ip", "link", "set", wlan, "up"]]
-    tw, tp = [], []
-    for _ in range(REPEAT):
-        sh([HELPER, "create", BOND])
-        tw.append(timed(helper))
-        sh([HELPER, "release", BOND, wlan])
-        sh([HELPER, "delete", BOND])
-        sh(["ip", "link", "add", BOND, "type", "bond", "mode", "active-backup", "miimon", "100",
-            "fail_over_mac", "active"])
-        tp.append(timed(plain))
-        sh(["ip", "link", "set", wlan, "nomaster"])
-        sh(["ip", "link", "set", wlan, "down"])
-        sh(["ip", "link", "del", BOND])
-    mw, mp = statistics.median(tw), statistics.median(tp)
-    res.check("bring-up measured, both ways enslaved the radio", len(tw) == len(tp) == REPEAT, None)
-    res.figure("bring-up per slave: wibond-helper ExecStartPre steps (median)", round(mw * 1000), "ms")
-    res.figure("bring-up per slave: same steps as plain commands (median)", round(mp * 1000), "ms")
-    res.figure("bring-up per slave: ratio wibond / plain", round(mw / mp, 2), "x")
-    res.figure("python3 -c pass, for scale (one interpreter start)",
-               round(statistics.median(timed([["python3", "-c", "pass"]]) for _ in range(REPEAT)) * 1000),
-               "ms")
-
-
 with Results() as res:
     far = fixture()
     w0, w1 = far.stations
@@ -167,6 +105,4 @@ with Results() as res:
     boot_figures(res, w0["ifname"])
     far.wire_restore()
     wait_for(lambda: bond_state(BOND)["active_slave"] == wired, 60, "wire active")
-    bring_up_wlan = w1["ifname"]
     failovers(res, far, wired, w0, w1)
-    bring_up(res, bring_up_wlan)
