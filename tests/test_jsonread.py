@@ -35,18 +35,20 @@ def test_refuses_what_json_refuses(text: str) -> None:
 
 
 def test_a_units_start_step_imports_no_re_json_typing_or_subprocess() -> None:
-    """What join, start and dhcp-start import to read the snapshot and write their files:
-    none of the modules that cost a step most of its start on a slow board."""
+    """What join, start, dhcp-start and the stop steps import to read the snapshot, run `ip`
+    and write their files: none of the modules that cost a step most of its start on a slow
+    board."""
     import subprocess
     import sys
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = ("import sys; sys.path.insert(0, sys.argv[1]);"
             "from wibond import helper, snapshot, formats, rfkill, jsonread;"
-            "from wibond.dhcp import runtime;"
+            "from wibond.dhcp import runtime; from wibond.addressing import static_record;"
+            "from wibond.hostio import spawn; spawn(['true']);"
             "jsonread.loads('[1]'); formats.env_file([('A', 'b')]);"
-            "print(*sorted(m for m in ('re', 'json', 'typing', 'subprocess', 'hashlib', 'site')"
-            " if m in sys.modules))")
+            "print(*sorted(m for m in ('re', 'json', 'typing', 'subprocess', 'hashlib', 'site',"
+            " 'ipaddress', 'locale', 'threading') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-S", "-c", code, repo],
                          capture_output=True, text=True, check=True).stdout
     assert out.split() == []

@@ -6,8 +6,6 @@ clean-up keeps it and the bond's stop takes back exactly that.
 
 from __future__ import annotations
 
-import ipaddress
-
 from . import bondctl, formats
 from .hostio import HostError
 from .model import Bond
@@ -32,6 +30,8 @@ def static_record(host, bond: str) -> dict:  # type: ignore[no-untyped-def]
 
 def default_routes(bond: Bond) -> list[tuple[int, str, bool]]:
     """(family, gateway, onlink) of the bond's static default routes."""
+    import ipaddress  # not for the DHCP clean-up, which only reads the record
+
     out = []
     nets4 = [ipaddress.ip_interface(a).network for a in bond.address if ":" not in a]
     if bond.gateway:

@@ -17,8 +17,8 @@ import os
 from . import paths
 
 # A step is one Python start on a slow board: every import counts, so the heavier modules
-# (subprocess, shutil) are imported where they are used, and json (jsonread) and typing not
-# at all.
+# (shutil) are imported where they are used, and subprocess (spawn), json (jsonread) and
+# typing not at all.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -120,16 +120,16 @@ class Host:
         return self._ip_json(f"-{family}", "route", "show", "dev", name)
 
     def _ip_json(self, *args: str) -> list[dict[str, Any]]:
-        import subprocess
-
         from .jsonread import loads
 
-        proc = subprocess.run([self._ip, "-j", *args], capture_output=True, text=True,
-                              check=False)
-        if proc.returncode != 0 or not proc.stdout.strip():
+        try:
+            code, out, _err = spawn([self._ip, "-j", *args])
+        except OSError:
+            return []
+        if code != 0 or not out.strip():
             return []
         try:
-            return loads(proc.stdout)
+            return loads(out)
         except ValueError:
             return []
 
@@ -175,18 +175,16 @@ class Host:
 
     def run(self, program: str, *args: str, input: str | None = None) -> str:
         """Run a program that changes the system; its stdout, or HostError with its message."""
-        import subprocess
-
         argv = [program, *args]
         self.log(" ".join(argv))
         try:
-            proc = subprocess.run(argv, input=input, capture_output=True, text=True, check=False)
+            code, out, err = spawn(argv, input)
         except OSError as e:
             raise HostError(f"cannot run {program}: {e.strerror}") from None
-        if proc.returncode != 0:
-            message = (proc.stderr or proc.stdout).strip() or f"exit status {proc.returncode}"
+        if code != 0:
+            message = (err or out).strip() or f"exit status {code}"
             raise HostError(f"`{' '.join(argv)}` failed: {message}")
-        return proc.stdout
+        return out
 
     def systemctl(self, *args: str) -> str:
         return self.run(self.program("systemctl") or "systemctl", *args)
@@ -235,6 +233,53 @@ class Host:
                 os.unlink(full)
         except FileNotFoundError:
             pass
+
+
+def spawn(argv: list[str], input: str | None = None) -> tuple[int, str, str]:
+    """Run ARGV with INPUT on its stdin (else /dev/null): (exit code, stdout, stderr); OSError
+    when it cannot be started. subprocess.run does this and imports threading, selectors,
+    locale and re to do it: a fifth of a step's start on a slow board."""
+    import select
+
+    pipes = [os.pipe(), os.pipe()]  # stdout, stderr; not inherited but for the dup2 below
+    actions = [(os.POSIX_SPAWN_DUP2, pipes[0][1], 1), (os.POSIX_SPAWN_DUP2, pipes[1][1], 2)]
+    stdin = os.pipe() if input is not None else None
+    if stdin:
+        actions.append((os.POSIX_SPAWN_DUP2, stdin[0], 0))
+    else:
+        actions.append((os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0))
+    try:
+        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
+    except OSError:
+        for r_w in pipes + ([stdin] if stdin else []):
+            os.close(r_w[0])
+            os.close(r_w[1])
+        raise
+    for r_w in pipes + ([stdin] if stdin else []):
+        os.close(r_w[0] if r_w is stdin else r_w[1])  # the child's ends
+    if stdin:
+        with open(stdin[1], "wb") as f:
+            try:
+                f.write(input.encode())  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
+    chunks: dict[int, list[bytes]] = {pipes[0][0]: [], pipes[1][0]: []}
+    poll = select.poll()
+    for fd in chunks:
+        poll.register(fd, select.POLLIN)
+    open_fds = len(chunks)
+    while open_fds:
+        for fd, _event in poll.poll():
+            data = os.read(fd, 65536)
+            if data:
+                chunks[fd].append(data)
+            else:
+                poll.unregister(fd)
+                os.close(fd)
+                open_fds -= 1
+    _pid, status = os.waitpid(pid, 0)
+    out, err = (b"".join(chunks[p[0]]).decode("utf-8", "replace") for p in pipes)
+    return os.waitstatus_to_exitcode(status), out, err
 
 
 def _exclusive(directory: str, base: str) -> tuple[int, str]:

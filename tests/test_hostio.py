@@ -1,0 +1,53 @@
+"""The real Host's own code paths that need no root: spawn, running programs, reading
+addresses. (Writes to sysfs and `ip` changes are the lab's: tests/lab.)"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from wibond.hostio import Host, HostError, spawn
+
+
+def test_spawn_returns_exit_code_stdout_and_stderr() -> None:
+    assert spawn(["echo", "hi"]) == (0, "hi\n", "")
+    assert spawn(["sh", "-c", "echo out; echo err >&2; exit 3"]) == (3, "out\n", "err\n")
+
+
+def test_spawn_feeds_input_and_reads_both_streams_in_full() -> None:
+    assert spawn(["cat"], "nameserver 192.0.2.1\n") == (0, "nameserver 192.0.2.1\n", "")
+    # more than a pipe holds on both streams at once: no deadlock, nothing lost
+    code, out, err = spawn(["sh", "-c", "head -c 300000 /dev/zero | tr '\\0' o; "
+                                        "head -c 200000 /dev/zero | tr '\\0' e >&2"])
+    assert (code, len(out), len(err)) == (0, 300000, 200000)
+
+
+def test_spawn_gives_a_child_no_stdin_of_ours() -> None:
+    assert spawn(["cat"]) == (0, "", "")
+
+
+def test_spawn_of_a_missing_program_raises_and_leaks_nothing() -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with pytest.raises(OSError):
+            spawn(["/nonexistent/program"])
+        with pytest.raises(OSError):
+            spawn(["/nonexistent/program"], "input")
+        spawn(["true"])
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_run_says_what_failed_and_why() -> None:
+    host = Host(lambda _m: None)
+    with pytest.raises(HostError, match=r"`sh -c echo nope >&2; exit 1` failed: nope"):
+        host.run("sh", "-c", "echo nope >&2; exit 1")
+    with pytest.raises(HostError, match="cannot run /nonexistent/x: No such file"):
+        host.run("/nonexistent/x")
+    assert host.run("echo", "ok") == "ok\n"
+
+
+def test_has_addresses_without_ip() -> None:
+    host = Host(lambda _m: None)
+    assert host.has_addresses("lo")  # 127.0.0.1 (and ::1) wherever there is a kernel
+    assert not host.has_addresses("nosuchif0")
