@@ -8,12 +8,13 @@ bound) and the time from the radio's device unit to ready, as bench-seed does fo
 """
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Results, fixture, sh, wait_for
-from guest.product import boot_figures, global_addrs, wait_unit
+from guest.product import boot_figures, global_addrs, wait_unit, wpa_status
 
 with Results() as res:
     far = fixture()
     wlan = far.stations[0]["ifname"]
     wait_unit(f"bond0-supplicant@{wlan}.service", "active", 240)
+    wait_for(lambda: wpa_status(wlan).get("wpa_state") == "COMPLETED", 240, f"{wlan} associated")
     wait_for(lambda: global_addrs("bond0", 4), 240, "an IPv4 address on the bond")
     wait_for(lambda: sh(["ping", "-c", "1", "-W", "1", far.ip4], check=False,
                         quiet=True).returncode == 0, 240, "the gateway answers")
