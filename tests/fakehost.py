@@ -272,6 +272,12 @@ class FakeHost(Host):
     def program(self, name: str) -> str | None:
         return f"/usr/bin/{name}" if name in self.programs else None
 
+    def watch_links(self) -> None:
+        pass
+
+    def wait_link_change(self, timeout: float) -> None:
+        raise AssertionError("a test's step waits for a link change it does not make")
+
     def has_addresses(self, name: str) -> bool:
         return bool(self.addresses(name))
 

@@ -51,3 +51,25 @@ def test_has_addresses_without_ip() -> None:
     host = Host(lambda _m: None)
     assert host.has_addresses("lo")  # 127.0.0.1 (and ::1) wherever there is a kernel
     assert not host.has_addresses("nosuchif0")
+
+
+def test_wait_link_change_wakes_at_a_link_change_and_not_before(tmp_path) -> None:
+    import subprocess
+    import time
+
+    if os.geteuid() != 0 or subprocess.run(["ip", "link", "add", "wbtest0", "type", "veth", "peer",
+                                            "name", "wbtest1"], capture_output=True).returncode:
+        pytest.skip("needs root and veth to make a link change")
+    try:
+        host = Host(lambda _m: None)
+        host.watch_links()
+        host.wait_link_change(0.2)  # drain what the add announced
+        t = time.monotonic()
+        host.wait_link_change(0.5)
+        assert time.monotonic() - t >= 0.45  # nothing changed: the whole timeout
+        subprocess.Popen(["sh", "-c", "sleep 0.3; ip link set wbtest0 up"])
+        t = time.monotonic()
+        host.wait_link_change(10)
+        assert time.monotonic() - t < 5
+    finally:
+        subprocess.run(["ip", "link", "del", "wbtest0"], capture_output=True)

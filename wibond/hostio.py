@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 IFF_UP = 0x1
 SIOCGIFADDR = 0x8915
+NETLINK_ROUTE = 0
+RTMGRP_LINK = 0x1
 
 
 class HostError(Exception):
@@ -51,6 +53,7 @@ class Host:
     def __init__(self, log: Log) -> None:
         self.log = log
         self._ip = find_program("ip") or "ip"
+        self._links = None
 
     # -- reads --------------------------------------------------------------
     def read(self, path: str) -> str | None:
@@ -132,6 +135,31 @@ class Host:
             return loads(out)
         except ValueError:
             return []
+
+    # -- waiting for the kernel -------------------------------------------------
+    def watch_links(self) -> None:
+        """Start hearing the kernel's link changes (rtnetlink's link group: up, down, carrier,
+        MAC, a bond's active slave), for wait_link_change."""
+        if self._links is None:
+            import _socket  # socket.py would add enum and selectors for nothing
+
+            sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_ROUTE)
+            sock.bind((0, RTMGRP_LINK))
+            self._links = sock
+
+    def wait_link_change(self, timeout: float) -> None:
+        """Return when the kernel announces a link change (after watch_links), or after
+        TIMEOUT seconds; what changed is for the caller to read."""
+        self.watch_links()
+        sock = self._links
+        sock.settimeout(timeout)
+        try:
+            sock.recv(65536)
+            sock.settimeout(0)
+            while True:  # the rest of a burst, so one change is not waited for twice
+                sock.recv(65536)
+        except OSError:  # the timeout, or nothing more to read
+            pass
 
     # -- writes -------------------------------------------------------------
     def write(self, path: str, value: str) -> None:

@@ -6,8 +6,6 @@ its MAC: `wait_active` waits for that state, never for a fixed time.
 
 from __future__ import annotations
 
-import time
-
 from .. import bondctl
 from ..bondctl import HelperError
 from ..model import Bond
@@ -47,8 +45,12 @@ def settled(host, bond: str) -> str | None:  # type: ignore[no-untyped-def]
     return None
 
 
-def wait_active(host, bond: str, log, interval: float = 0.1,  # type: ignore[no-untyped-def]
-                sleep=time.sleep) -> None:
+def wait_active(host, bond: str, log, sleep=None, recheck: float = 1.0) -> None:  # type: ignore[no-untyped-def]
+    """Return once BOND has settled (an active slave with link, its MAC). Between checks it
+    sleeps until the kernel announces a link change (host.wait_link_change), at most RECHECK
+    seconds: a poll every tenth of a second cost a DHCP unit's step most of its CPU."""
+    wait = sleep or host.wait_link_change
+    host.watch_links()  # before the first check, so no change between it and the wait is lost
     said = None
     while True:
         missing = settled(host, bond)
@@ -61,7 +63,7 @@ def wait_active(host, bond: str, log, interval: float = 0.1,  # type: ignore[no-
         if missing != said:
             log(f"{bond}: waiting before DHCP: {missing}")
             said = missing
-        sleep(interval)
+        wait(recheck)
 
 
 def clean(host, bond: str, client: Client, families: list[str]) -> None:  # type: ignore[no-untyped-def]
