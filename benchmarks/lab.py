@@ -1,8 +1,9 @@
 """Benchmark on a real kernel: failover loss, bring-up cost and boot time, in the VM lab.
 
-Boots the lab (tests/lab/, as root) with the `bench` and `bench-seed` scenarios (bench-seed:
-wibond's bring-up, start, stop and restart beside the same steps as plain commands and the
-ArchWiki page's own units, with ratios, and the CPU of each unit) and, unless --only-bench, the
+Boots the lab (tests/lab/, as root) with the `bench`, `bench-seed` and `bench-seed-boot`
+scenarios (bench-seed: wibond's bring-up, start, stop and restart beside the same steps as plain
+commands and the ArchWiki page's own units, with ratios, and the CPU of each unit;
+bench-seed-boot: the seed's units at boot, for the boot ratio) and, unless --only-bench, the
 scenarios whose figures complete the picture (archwiki: wire cut/restore with DHCP;
 raspberry-pi: AP deauth, rfkill and radio removal between two radios; dongles: plug to
 enslaved and to carrying traffic, pull under load, udev's cost of the rule). Prints every figure
@@ -28,17 +29,32 @@ import labrun  # noqa: E402
 RESULTS = os.path.join(REPO, "benchmarks", "results")
 
 
+def boot_ratio(results: list[dict]) -> list[str]:
+    """Boot, the radio's device to ready: wibond's (bench-seed) beside the seed's units'
+    (bench-seed-boot), which two boots measure."""
+    found = {}
+    for r in results:
+        for f in r.get("figures", []):
+            if f["name"].endswith("boot: radio device -> ready"):
+                found[f["name"].split()[0]] = f["value"]
+    if set(found) != {"wibond", "seed"}:
+        return []
+    return ["", f"== boot, radio device -> ready: wibond {found['wibond']} s, seed's units "
+                f"{found['seed']} s, ratio {found['wibond'] / found['seed']:.2f} x"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only-bench", action="store_true",
-                        help="only the bench and bench-seed scenarios")
+                        help="only the bench, bench-seed and bench-seed-boot scenarios")
     parser.add_argument("--out", help="where the lab runs put their files")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("benchmarks/lab.py: the VM lab needs root", file=sys.stderr)
         return 2
-    names = ["bench", "bench-seed"] if args.only_bench else \
-        ["bench", "bench-seed", "archwiki", "raspberry-pi", "dongles"]
+    names = ["bench", "bench-seed", "bench-seed-boot"]
+    if not args.only_bench:
+        names += ["archwiki", "raspberry-pi", "dongles"]
     started = time.strftime("%Y-%m-%d %H:%M")
     # One boot at a time: two guests on the same CPUs would time each other.
     results = labrun.run_scenarios(names, out=args.out, quiet=True, jobs=1)
@@ -56,6 +72,7 @@ def main() -> int:
         for f in r.get("figures", []):
             value = f["value"] if not isinstance(f["value"], (list, dict)) else json.dumps(f["value"])
             lines.append(f"  {f['name']}: {value} {f.get('unit', '')}".rstrip())
+    lines += boot_ratio(results)
     text = "\n".join(lines) + "\n"
     print(text, end="")
     os.makedirs(RESULTS, exist_ok=True)

@@ -18,7 +18,8 @@ RESTARTS = 20
 
 def up(wired, wlan, timeout=180):
     """The whole bond is back: both slaves, the wire active, an IPv4 address, a DHCPv6 client."""
-    st = wait_for(lambda: (lambda s: s if s and s["slaves"] == [wired, wlan]
+    # In either order: the bond's start starts both slave units at once.
+    st = wait_for(lambda: (lambda s: s if s and sorted(s["slaves"]) == sorted([wired, wlan])
                            and s["active_slave"] == wired else None)(bond_state(BOND)),
                   timeout, "both slaves enslaved, wire active")
     a4 = wait_for(lambda: global_addrs(BOND, 4), timeout, "DHCPv4 address")
