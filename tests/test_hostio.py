@@ -73,3 +73,19 @@ def test_wait_link_change_wakes_at_a_link_change_and_not_before(tmp_path) -> Non
         assert time.monotonic() - t < 5
     finally:
         subprocess.run(["ip", "link", "del", "wbtest0"], capture_output=True)
+
+
+def test_remove_takes_what_a_killed_save_left(tmp_path, monkeypatch) -> None:
+    """A step killed between writing its temporary file and renaming it (SIGTERM when a dongle
+    is pulled) leaves `.NAME.<pid>.<n>.wibond-tmp`; removing NAME removes that too, and only
+    that (seen on arm64: one such file outlived every later plug of the same dongle)."""
+    monkeypatch.setenv("WIBOND_ROOT", str(tmp_path))
+    host = Host(lambda _m: None)
+    host.save("/run/wibond/bond0/slaves/wlx1", "")
+    run = tmp_path / "run/wibond/bond0/slaves"
+    (run / ".wlx1.4242.0.wibond-tmp").write_text("")
+    (run / ".wlx10.4242.0.wibond-tmp").write_text("")  # another interface's
+    (run / "wlx10").write_text("")
+    host.remove("/run/wibond/bond0/slaves/wlx1")
+    assert sorted(p.name for p in run.iterdir()) == [".wlx10.4242.0.wibond-tmp", "wlx10"]
+    host.remove("/run/wibond/bond0/slaves/wlx1")  # nothing there: fine

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 IFF_UP = 0x1
+TMP_SUFFIX = ".wibond-tmp"  # hostio's unfinished saves
 SIOCGIFADDR = 0x8915
 NETLINK_ROUTE = 0
 RTMGRP_LINK = 0x1
@@ -251,6 +252,9 @@ class Host:
             raise
 
     def remove(self, path: str) -> None:
+        """Remove PATH, and what an unfinished save of it left: a step killed between
+        writing the temporary file and renaming it (a dongle pulled mid-step, SIGTERM) leaves
+        `.NAME.<pid>.<n>.wibond-tmp` beside it."""
         full = paths.host(path)
         try:
             if os.path.isdir(full) and not os.path.islink(full):
@@ -261,6 +265,17 @@ class Host:
                 os.unlink(full)
         except FileNotFoundError:
             pass
+        directory, base = os.path.split(full)
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(f".{base}.") and name.endswith(TMP_SUFFIX):
+                try:
+                    os.unlink(os.path.join(directory, name))
+                except FileNotFoundError:
+                    pass
 
 
 def spawn(argv: list[str], input: str | None = None) -> tuple[int, str, str]:
@@ -315,7 +330,7 @@ def _exclusive(directory: str, base: str) -> tuple[int, str]:
     tempfile.mkstemp does the same and costs a step a twentieth of a second to import."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     for attempt in range(100):
-        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{attempt}.wibond-tmp")
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{attempt}{TMP_SUFFIX}")
         try:
             return os.open(tmp, flags, 0o600), tmp
         except FileExistsError:
