@@ -85,7 +85,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     own = os.path.abspath(args.config) == os.path.abspath(paths.host(paths.CONFIG))
     loaded = config.load(args.config, shown=paths.CONFIG if own else None)
     _print_diagnostics(loaded)
-    plan, _bonds, _choices, problems = boot_plan(loaded, args.config)
+    plan, _bonds, _choices, problems = boot_plan(loaded)
     for name, problem in problems:
         print(f"{loaded.path}: error: [{name}] dhcp_client: {problem}", file=sys.stderr)
     try:

@@ -18,7 +18,7 @@ from validate import ValidateError, Validator, VdtValueTooLongError
 
 from . import checks, match
 from .model import (BY_MATCH, BY_NAME, BY_PATTERN, ERROR, WARNING, WIRELESS, Bond, Diagnostic,
-                    Loaded, Slave, default_type)
+                    Loaded, Slave, default_type, stamp)
 from .names import ifname_problem, is_pattern, label_problem, pattern_problem
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "configspec.ini")
@@ -123,8 +123,9 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
         except OSError as e:
             return Loaded(name, [], [Diagnostic(ERROR, name, f"cannot read: {e.strerror}")])
         text, undecodable = _decode(raw)
+        file_stamp = stamp(raw)
     else:
-        undecodable = []
+        undecodable, file_stamp = [], None
     lines = text.splitlines()
     index = _LineIndex(lines)
     path = shown or path
@@ -153,7 +154,7 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
                    f"cannot parse {getattr(err, 'line', '').strip()!r}: {msg.lower()}",
                    line=number)
         if conf is None:
-            return Loaded(path, [], report.diagnostics)
+            return Loaded(path, [], report.diagnostics, file_stamp)
         # What parsed still gets checked; the bonds with broken lines are skipped.
         conf = ConfigObj(conf.dict(), configspec=_spec(), interpolation=False)
 
@@ -193,7 +194,7 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
     bad = {d.bond for d in report.diagnostics if d.severity == ERROR}
     good = [b for b in bonds if b is not None and b.name not in bad]
     report.diagnostics.sort(key=lambda d: d.line or 0)
-    return Loaded(path, good, report.diagnostics)
+    return Loaded(path, good, report.diagnostics, file_stamp)
 
 
 def _drop_bad_sections(conf: ConfigObj, report: _Reporter) -> None:

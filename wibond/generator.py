@@ -58,7 +58,7 @@ def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-unty
     skipped = sorted({d.bond for d in loaded.errors if d.bond})
     for name in skipped:
         log(ERR, f"{name}: not brought up because of the errors above; `wibond check` lists them")
-    plan, bonds, choices, problems = boot_plan(loaded, config_path)
+    plan, bonds, choices, problems = boot_plan(loaded)
     for name, problem in problems:
         log(ERR, f"{name}: not brought up: {problem}")
     try:
@@ -76,26 +76,17 @@ def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-unty
     return 1 if loaded.errors or problems else 0
 
 
-def boot_plan(loaded: config.Loaded, path: str) -> tuple[Plan, list[Bond], dict[str, dhcp.Choice],
-                                                         list[tuple[str, str]]]:
-    """What boot writes for LOADED, read from PATH: the plan (units and the snapshot of the
-    checked config their steps read), the bonds brought up, their DHCP clients, and
-    (bond, why) for those left out."""
+def boot_plan(loaded: config.Loaded) -> tuple[Plan, list[Bond], dict[str, dhcp.Choice],
+                                              list[tuple[str, str]]]:
+    """What boot writes for LOADED: the plan (units and the snapshot of the checked config
+    their steps read), the bonds brought up, their DHCP clients, and (bond, why) for those
+    left out."""
     bonds, choices, problems = boot_bonds(loaded.bonds)
     plan = plan_all(bonds, paths.CONFIG, choices)
-    for name, problem in problems:
-        loaded.diagnostics.append(Diagnostic(config.ERROR, loaded.path,
-                                             f"not brought up: {problem}", section=(name,)))
-    plan[snapshot.REL] = File(snapshot.dumps(loaded, bonds, _read(path)))
+    left_out = [Diagnostic(config.ERROR, loaded.path, f"not brought up: {problem}",
+                           section=(name,)) for name, problem in problems]
+    plan[snapshot.REL] = File(snapshot.dumps(loaded, bonds, loaded.errors + left_out))
     return plan, bonds, choices, problems
-
-
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
 
 
 def boot_bonds(bonds: list[Bond]) -> tuple[list[Bond], dict[str, dhcp.Choice],

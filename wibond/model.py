@@ -157,12 +157,15 @@ class Diagnostic:
 
 
 class Loaded:
-    """The bonds that passed every check, and what was said about the file."""
+    """The bonds that passed every check, what was said about the file, and the stamp of
+    the content they were read from (None when not read from a file)."""
 
-    def __init__(self, path: str, bonds: list[Bond], diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, path: str, bonds: list[Bond], diagnostics: list[Diagnostic],
+                 stamp: list[int] | None = None) -> None:
         self.path = path
         self.bonds = bonds
         self.diagnostics = diagnostics
+        self.stamp = stamp
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -173,6 +176,13 @@ class Loaded:
             if bond.name == name:
                 return bond
         return None
+
+
+def stamp(raw: bytes | None) -> list[int] | None:
+    """What tells one content of a file from another: [size, CRC-32]; None for no file."""
+    import zlib
+
+    return None if raw is None else [len(raw), zlib.crc32(raw)]
 
 
 def printable(text: str) -> str:

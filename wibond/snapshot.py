@@ -14,9 +14,7 @@ run by hand on a machine whose generator has not run) a step reads wibond.conf i
 
 from __future__ import annotations
 
-import zlib
-
-from .model import Bond, Diagnostic, Loaded, Slave
+from .model import Bond, Diagnostic, Loaded, Slave, stamp
 
 # systemd's normal generator directory for the system manager, and the file in it.
 GENERATOR_DIR = "/run/systemd/generator"
@@ -25,21 +23,17 @@ PATH = f"{GENERATOR_DIR}/{REL}"
 VERSION = 1
 
 
-def stamp(raw: bytes | None) -> list[int] | None:
-    """What tells one content of wibond.conf from another: [size, CRC-32]."""
-    return None if raw is None else [len(raw), zlib.crc32(raw)]
-
-
-def dumps(loaded: Loaded, bonds: list[Bond], raw: bytes | None) -> str:
-    """The snapshot of BONDS (the bonds that got units) and LOADED's errors, as JSON."""
+def dumps(loaded: Loaded, bonds: list[Bond], errors: list[Diagnostic]) -> str:
+    """The snapshot, as JSON, of LOADED's BONDS that got units and of ERRORS (why the others
+    did not), with LOADED's path and stamp."""
     import json
 
     return json.dumps({
         "version": VERSION,
         "config": loaded.path,
-        "stamp": stamp(raw),
+        "stamp": loaded.stamp,
         "bonds": [_bond(b) for b in bonds],
-        "errors": [{k: getattr(d, k) for k in Diagnostic.__slots__} for d in loaded.errors],
+        "errors": [{k: getattr(d, k) for k in Diagnostic.__slots__} for d in errors],
     }, indent=1, sort_keys=True) + "\n"
 
 
@@ -49,9 +43,9 @@ def _bond(bond: Bond) -> dict:
             "slaves": [{k: getattr(s, k) for k in Slave.__slots__} for s in bond.slaves]}
 
 
-def loads(text: bytes) -> tuple[Loaded, list[int] | None] | None:
-    """The Loaded a snapshot holds and the stamp of the file it was read from; None when
-    TEXT is not a snapshot this wibond wrote."""
+def loads(text: bytes) -> Loaded | None:
+    """The Loaded a snapshot holds (its stamp the file's when the generator read it); None
+    when TEXT is not a snapshot this wibond wrote."""
     from .jsonread import loads as read_json
 
     try:
@@ -65,7 +59,7 @@ def loads(text: bytes) -> tuple[Loaded, list[int] | None] | None:
             bonds.append(bond)
         errors = [Diagnostic(d["severity"], d["path"], d["message"], d["line"],
                              tuple(d["section"]), d["key"]) for d in data["errors"]]
-        return Loaded(data["config"], bonds, errors), data["stamp"]
+        return Loaded(data["config"], bonds, errors, data["stamp"])
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
         return None
 
@@ -74,8 +68,7 @@ def read(host, config: str) -> tuple[Loaded, bool] | None:  # type: ignore[no-un
     """(what the generator read, whether CONFIG has changed since), or None without a
     usable snapshot."""
     text = host.read_bytes(PATH)
-    found = loads(text) if text is not None else None
-    if found is None:
+    loaded = loads(text) if text is not None else None
+    if loaded is None:
         return None
-    loaded, then = found
-    return loaded, stamp(host.read_bytes(config)) != then
+    return loaded, stamp(host.read_bytes(config)) != loaded.stamp
