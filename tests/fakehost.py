@@ -18,7 +18,7 @@ import re
 import shlex
 
 from wibond import paths
-from wibond.hostio import Host, HostError
+from wibond.hostio import Host, HostError, RfkillBlocked
 
 NET = "/sys/class/net/"
 BOND_DEFAULTS = {
@@ -325,7 +325,7 @@ class FakeHost(Host):
             word = words.pop(0)
             if word == "up":
                 if link.kind == "wlan" and (link.rfkill_soft or link.rfkill_hard):
-                    raise HostError("RTNETLINK answers: Operation not possible due to RF-kill")
+                    raise RfkillBlocked("RTNETLINK answers: Operation not possible due to RF-kill")
                 link.up = True
             elif word == "down":
                 link.up = False
@@ -342,7 +342,7 @@ class FakeHost(Host):
                     raise HostError("Error: Device is already a slave.")
                 if link.kind == "wlan" and (link.rfkill_soft or link.rfkill_hard):
                     # bond_enslave opens the slave, which a blocked radio refuses
-                    raise HostError("RTNETLINK answers: Operation not possible due to RF-kill")
+                    raise RfkillBlocked("RTNETLINK answers: Operation not possible due to RF-kill")
                 link.master = bond.name
                 bond.slaves.append(link.name)
                 if bond.bonding["fail_over_mac"].startswith("none"):

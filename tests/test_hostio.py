@@ -89,3 +89,25 @@ def test_remove_takes_what_a_killed_save_left(tmp_path, monkeypatch) -> None:
     host.remove("/run/wibond/bond0/slaves/wlx1")
     assert sorted(p.name for p in run.iterdir()) == [".wlx10.4242.0.wibond-tmp", "wlx10"]
     host.remove("/run/wibond/bond0/slaves/wlx1")  # nothing there: fine
+
+
+def test_a_write_refused_by_rfkill_is_told_apart(tmp_path, monkeypatch) -> None:
+    """ERFKILL from a sysfs write (a blocked radio's flags) is RfkillBlocked, which
+    bondctl turns into how to unblock it; other refusals stay plain HostErrors."""
+    import errno
+
+    from wibond.hostio import RfkillBlocked
+
+    def refuse(code):
+        def opener(*_a, **_k):
+            raise OSError(code, os.strerror(code))
+        return opener
+
+    host = Host(lambda _m: None)
+    monkeypatch.setattr("builtins.open", refuse(errno.ERFKILL))
+    with pytest.raises(RfkillBlocked, match="blocked by rfkill"):
+        host.write("/sys/class/net/wlan0/flags", "0x1003")
+    monkeypatch.setattr("builtins.open", refuse(errno.EPERM))
+    with pytest.raises(HostError) as e:
+        host.write("/sys/class/net/wlan0/flags", "0x1003")
+    assert not isinstance(e.value, RfkillBlocked)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from . import paths
-from .hostio import Host, HostError
+from .hostio import Host, HostError, RfkillBlocked
 from .model import Bond
 
 NET = paths.SYSFS_NET
@@ -279,9 +279,7 @@ def _radio_step(host: Host, ifname: str, step) -> None:  # type: ignore[no-untyp
     """STEP (a link change of IFNAME), explaining an rfkill refusal instead of quoting it."""
     try:
         step()
-    except HostError as e:
-        if "RF-kill" not in str(e) and "rfkill" not in str(e):
-            raise
+    except RfkillBlocked:
         from .rfkill import blocked_message
 
         raise HelperError(blocked_message(host, ifname)

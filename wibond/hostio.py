@@ -37,6 +37,10 @@ class HostError(Exception):
     """A write or a command the system refused; the text says what and why."""
 
 
+class RfkillBlocked(HostError):
+    """The link could not come up (or join a bond, which opens it): its radio is blocked."""
+
+
 def find_program(name: str) -> str | None:
     """The program to run (on this machine, whatever WIBOND_ROOT says)."""
     for directory in paths.BIN_DIRS:
@@ -172,9 +176,10 @@ class Host:
             with open(paths.host(path), "w", encoding="utf-8") as f:
                 f.write(value)
         except OSError as e:
-            reason = os.strerror(e.errno) if e.errno else str(e)
             if e.errno == errno.ERFKILL:
-                reason = "blocked by rfkill"
+                raise RfkillBlocked(f"cannot write {value.strip()!r} to {path}: blocked by "
+                                    "rfkill") from None
+            reason = os.strerror(e.errno) if e.errno else str(e)
             raise HostError(f"cannot write {value.strip()!r} to {path}: {reason}") from None
 
     # -- links through sysfs: what `ip link set` does, without starting an `ip` (a tenth of
@@ -196,6 +201,8 @@ class Host:
         try:
             self._write(f"{paths.SYSFS_NET}/{bond}/bonding/slaves",
                         f"{'+' if join else '-'}{ifname}")
+        except RfkillBlocked:
+            raise
         except HostError as e:
             raise HostError(f"{e} (the kernel log says why: journalctl -k)") from None
 
