@@ -25,7 +25,11 @@ BOND_DEFAULTS = {
     "mode": "balance-rr 0", "fail_over_mac": "none 0", "miimon": "0", "updelay": "0",
     "downdelay": "0", "arp_interval": "0", "primary_reselect": "always 0",
     "num_grat_arp": "1", "num_unsol_na": "1", "primary": "",
+    "arp_validate": "none 0", "arp_all_targets": "any 0", "arp_missed_max": "2",
 }
+VALIDATE = {"none": 0, "active": 1, "backup": 2, "all": 3, "filter": 4, "filter_active": 5,
+            "filter_backup": 6}
+ALL_TARGETS = {"any": 0, "all": 1}
 MODES = {"balance-rr": 0, "active-backup": 1, "balance-xor": 2, "broadcast": 3,
          "802.3ad": 4, "balance-tlb": 5, "balance-alb": 6}
 FOM = {"none": 0, "active": 1, "follow": 2}
@@ -207,6 +211,11 @@ class FakeHost(Host):
             if bond.up:
                 refuse("Device or resource busy")
             bond.bonding[key] = f"{value} {MODES[value]}"
+            bond.bonding["arp_validate"] = "none 0"  # the kernel does not keep it across modes
+        elif key == "arp_validate":
+            bond.bonding[key] = f"{value} {VALIDATE[value]}"
+        elif key == "arp_all_targets":
+            bond.bonding[key] = f"{value} {ALL_TARGETS[value]}"
         elif key == "fail_over_mac":
             if bond.slaves:
                 refuse("Directory not empty")
@@ -272,7 +281,7 @@ class FakeHost(Host):
     def program(self, name: str) -> str | None:
         return f"/usr/bin/{name}" if name in self.programs else None
 
-    def watch_links(self) -> None:
+    def watch_links(self, groups: int = 1) -> None:
         pass
 
     def wait_link_change(self, timeout: float) -> None:

@@ -266,3 +266,63 @@ def test_updelay_default_waits_for_a_radio_handshake(keys: str, slaves: str, wan
     loaded = load(f"[bond0]\n{keys}\n{slaves}\n")
     assert not loaded.errors, [str(e) for e in loaded.errors]
     assert loaded.bond("bond0").updelay == want
+
+
+# -- ARP monitoring (issue 13) ---------------------------------------------------------
+
+STATIC = "address = 192.168.1.5/24\ngateway = 192.168.1.1\n"
+
+
+def test_arp_defaults_validate_all_with_arp_and_none_without() -> None:
+    arp = load(f"[b]\n{STATIC}arp_interval = 200\narp_ip_target = gateway\n[[wlan0]]\n").bond("b")
+    assert (arp.arp_validate, arp.arp_all_targets, arp.arp_missed_max, arp.miimon) == \
+        ("all", "any", 2, 0)
+    assert arp.arp_targets() == ["192.168.1.1"] and not arp.arp_follows_lease
+    mii = load("[b]\n[[wlan0]]\n").bond("b")
+    assert mii.arp_validate == "none" and mii.arp_targets() == []
+
+
+def test_arp_gateway_from_dhcp_keeps_miimon_until_the_lease() -> None:
+    loaded = load("[b]\narp_interval = 200\narp_ip_target = gateway, 10.1.1.9\n[[wlan0]]\n")
+    assert not loaded.diagnostics, [str(d) for d in loaded.diagnostics]
+    bond = loaded.bond("b")
+    assert bond.arp_follows_lease and bond.miimon == 100 and bond.updelay == 300
+    assert bond.arp_targets() == ["10.1.1.9"]
+    assert bond.arp_targets("10.1.1.1") == ["10.1.1.1", "10.1.1.9"]
+
+
+@pytest.mark.parametrize("keys, expect", [
+    # the lease names the gateway; before it nothing would watch the links
+    ("arp_interval = 200\narp_ip_target = gateway\nmiimon = 0",
+     "[b] miimon: arp_ip_target = gateway waits for the DHCP lease"),
+    # no gateway anywhere
+    ("address = 192.168.1.5/24\narp_interval = 200\narp_ip_target = gateway",
+     "[b] arp_ip_target: gateway: the bond has no IPv4 gateway"),
+    # a target off the bond's subnet never answers ARP on the link
+    (f"{STATIC}arp_interval = 200\narp_ip_target = 192.168.2.1",
+     "[b] arp_ip_target: 192.168.2.1 is not on the bond's subnet (192.168.1.0/24)"),
+    # no IPv4 source address at all
+    ("address = fd00::5/64\narp_interval = 200\narp_ip_target = 10.0.0.1",
+     "[b] arp_interval: ARP monitoring asks from the bond's IPv4 address and the bond has none"),
+    ("dhcp = ipv6\narp_interval = 200\narp_ip_target = 10.0.0.1",
+     "[b] arp_interval: ARP monitoring asks from the bond's IPv4 address"),
+    ("arp_interval = 200\narp_ip_target = 10.0.0.1\narp_validate = sometimes", "arp_validate"),
+    ("arp_interval = 200\narp_ip_target = 10.0.0.1\narp_missed_max = 0", "arp_missed_max"),
+    ("arp_interval = 200\narp_ip_target = 10.0.0.1\narp_all_targets = most", "arp_all_targets"),
+])
+def test_arp_combinations_that_cannot_work(keys: str, expect: str) -> None:
+    assert expect in only_error(f"[b]\n{keys}\n[[wlan0]]\n")
+
+
+def test_arp_targets_listed_twice_count_once() -> None:
+    bond = load("[b]\narp_interval = 200\narp_ip_target = 10.0.0.1, gateway, 10.0.0.1, gateway\n"
+                "[[eth0]]\n").bond("b")
+    assert bond.arp_ip_target == ["10.0.0.1", "gateway"]
+
+
+def test_arp_settings_without_arp_monitoring_are_ignored_with_a_warning() -> None:
+    loaded = load("[b]\narp_validate = active\narp_missed_max = 5\n[[eth0]]\n")
+    assert not loaded.errors
+    texts = [str(d) for d in loaded.diagnostics]
+    assert any("[b] arp_validate: ignored while arp_interval is 0" in t for t in texts), texts
+    assert any("[b] arp_missed_max: ignored while arp_interval is 0" in t for t in texts), texts

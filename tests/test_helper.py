@@ -9,7 +9,7 @@ import struct
 import pytest
 from fakehost import FakeHost
 
-from wibond import helper, identity
+from wibond import helper, identity, snapshot
 from wibond.match import Device
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
@@ -807,6 +807,121 @@ def test_a_snapshot_of_another_version_is_not_trusted(tmp_path) -> None:
     w = archwiki(tmp_path)
     generate(tmp_path)
     path = tmp_path / "run/systemd/generator/wibond/config.json"
-    path.write_text(path.read_text().replace('"version": 1', '"version": 99'))
+    text = path.read_text()
+    mark = f'"version": {snapshot.VERSION}'
+    assert mark in text and '"miimon": 100' in text
+    # Another version's snapshot whose miimon differs from the file's: not used.
+    path.write_text(text.replace(mark, '"version": 99').replace('"miimon": 100', '"miimon": 700'))
     w.ok("create", "bond0")  # read from the file itself
-    assert "changed" not in w.said
+    assert "changed" not in w.said and w.host.links["bond0"].bonding["miimon"] == "100"
+
+
+def test_a_snapshot_without_every_option_is_not_trusted(tmp_path) -> None:
+    """One of this version written before an option was added (an update between boots)."""
+    w = archwiki(tmp_path)
+    generate(tmp_path)
+    path = tmp_path / "run/systemd/generator/wibond/config.json"
+    text = path.read_text()
+    assert '    "arp_missed_max": 2,\n' in text
+    path.write_text(text.replace('    "arp_missed_max": 2,\n', "").replace('"miimon": 100', '"miimon": 700'))
+    w.ok("create", "bond0")
+    assert w.host.links["bond0"].bonding["miimon"] == "100"
+
+
+# -- ARP monitoring (issue 13) ------------------------------------------------------------
+
+ARP_STATIC = ("[bond0]\naddress = 192.168.1.5/24\ngateway = 192.168.1.1\narp_interval = 200\n"
+              "arp_ip_target = gateway\n{extra}[[eth0]]\n[[wlan0]]\n")
+ARP_LEASE = "[bond0]\narp_interval = 200\narp_ip_target = gateway\n[[eth0]]\n[[wlan0]]\n"
+
+
+def _bonding(w: World) -> dict:
+    return w.host.links["bond0"].bonding
+
+
+def test_arp_monitoring_of_the_static_gateway_with_the_lab_defaults(tmp_path) -> None:
+    w = World(tmp_path, ARP_STATIC.format(extra=""))
+    ops = w.ok("create", "bond0")
+    b = _bonding(w)
+    assert (b["miimon"], b["arp_interval"], b["arp_validate"], b["arp_all_targets"],
+            b["arp_missed_max"]) == ("0", "200", "all 3", "any 0", "2")
+    assert w.host.links["bond0"].arp_targets == ["192.168.1.1"]
+    writes = [op.split("/")[-1] for op in ops if op.startswith("write /sys")]
+    # the mode first (it resets arp_validate), the targets before the monitor starts
+    assert writes.index("mode active-backup") < writes.index("arp_validate all")
+    assert writes.index("arp_ip_target +192.168.1.1") < writes.index("arp_interval 200")
+
+
+@pytest.mark.parametrize("extra, said", [
+    ("arp_missed_max = 4\n", "bond0: this kernel has no arp_missed_max (Linux 6.0 and later "
+     "have): a slave is down after 2 ARP intervals without an answer, not 4"),
+    ("", None),   # 2 is what that kernel does anyway: nothing to say
+])
+def test_arp_missed_max_on_a_kernel_without_it(tmp_path, extra: str, said: str | None) -> None:
+    w = World(tmp_path, ARP_STATIC.format(extra=extra))
+    w.host.add("bond0", "bond", "00:00:00:00:00:00")
+    del w.host.links["bond0"].bonding["arp_missed_max"]   # Linux before 6.0
+    w.ok("create", "bond0")
+    assert _bonding(w)["arp_interval"] == "200"
+    assert (said in w.said) if said else ("arp_missed_max" not in w.said)
+
+
+def test_arp_gateway_from_the_lease_mii_until_then(tmp_path) -> None:
+    from wibond import leasearp
+
+    w = World(tmp_path, ARP_LEASE)
+    w.host.add("eth0", "ether", "52:54:00:00:00:10")
+    w.ok("create", "bond0")
+    b = _bonding(w)
+    assert (b["miimon"], b["arp_interval"]) == ("100", "0")   # no lease: MII
+    bond = w.host.links["bond0"]
+    config_bond = helper_bond(w, "bond0")
+    said: list[str] = []
+    assert leasearp.step(w.host, config_bond, leasearp.UNKNOWN, said.append) is None
+    assert "MII monitoring every 100 ms: no default route on the bond" in said[-1]
+    # the lease: an address and a default route through the router
+    w.host.ip("addr", "add", "10.1.1.50/24", "dev", "bond0")
+    w.host.ip("-4", "route", "replace", "default", "via", "10.1.1.1", "dev", "bond0", "metric", "100")
+    assert leasearp.step(w.host, config_bond, None, said.append) == "10.1.1.1"
+    assert (b["miimon"], b["arp_interval"], b["arp_validate"]) == ("0", "200", "all 3")
+    assert bond.arp_targets == ["10.1.1.1"] and "ARP monitoring of 10.1.1.1 every 200 ms" in said[-1]
+    # nothing changed: nothing written
+    w.host.mutations()
+    assert leasearp.step(w.host, config_bond, "10.1.1.1", said.append) == "10.1.1.1"
+    assert w.host.mutations() == []
+    # a new router: the target follows
+    w.host.ip("-4", "route", "del", "default", "via", "10.1.1.1", "dev", "bond0", "metric", "100")
+    w.host.ip("-4", "route", "replace", "default", "via", "10.1.1.2", "dev", "bond0", "metric", "100")
+    assert leasearp.step(w.host, config_bond, "10.1.1.1", said.append) == "10.1.1.2"
+    assert bond.arp_targets == ["10.1.1.2"]
+    # a router off the address's subnet cannot be asked: MII, and why
+    w.host.ip("addr", "del", "10.1.1.50/24", "dev", "bond0")
+    w.host.ip("addr", "add", "10.9.9.50/24", "dev", "bond0")
+    assert leasearp.step(w.host, config_bond, "10.1.1.2", said.append) is None
+    assert "the router 10.1.1.2 is not on the bond's subnet (10.9.9.0/24)" in said[-1]
+    assert (b["miimon"], b["arp_interval"], bond.arp_targets) == ("100", "0", [])
+    assert b["updelay"] == "300"   # MII again with what it had
+
+
+def test_arp_unfollow_goes_back_to_mii(tmp_path) -> None:
+    from wibond import bondctl
+
+    w = World(tmp_path, ARP_LEASE)
+    w.ok("create", "bond0")
+    bondctl.set_monitoring(w.host, helper_bond(w, "bond0"), "10.1.1.1", lambda _m: None)
+    assert _bonding(w)["arp_interval"] == "200"
+    w.ok("arp-unfollow", "bond0")
+    assert (_bonding(w)["miimon"], _bonding(w)["arp_interval"]) == ("100", "0")
+    assert w.host.links["bond0"].arp_targets == []
+
+
+def test_arp_follow_without_a_lease_target_does_nothing(tmp_path) -> None:
+    w = World(tmp_path, ARP_STATIC.format(extra=""))
+    assert w.ok("arp-follow", "bond0") == []
+    assert "its ARP targets do not come from a DHCP lease" in w.said
+
+
+def helper_bond(w: World, name: str):  # type: ignore[no-untyped-def]
+    from wibond import config
+
+    return config.load(str(w.root / "etc" / "wibond.conf")).bond(name)

@@ -29,8 +29,12 @@ def fake_root(tmp_path):
     write(tmp_path, f"{net}/tbond0/bonding/primary", "teth9")
     write(tmp_path, f"{net}/tbond0/address", "02:00:00:00:11:00")
     write(tmp_path, f"{net}/tbond0/carrier", "1")
+    write(tmp_path, f"{net}/tbond0/bonding/miimon", "100")
+    write(tmp_path, f"{net}/tbond0/bonding/arp_interval", "0")
     write(tmp_path, f"{net}/twlan0/bonding_slave/mii_status", "down")
+    write(tmp_path, f"{net}/twlan0/bonding_slave/link_failure_count", "3")
     write(tmp_path, f"{net}/twlx0011/bonding_slave/mii_status", "up")
+    write(tmp_path, f"{net}/twlx0011/bonding_slave/link_failure_count", "0")
     return tmp_path
 
 
@@ -47,9 +51,28 @@ def test_status_shows_slaves_sections_and_absent(tmp_path) -> None:
     lines = proc.stdout.splitlines()
     assert lines[0] == ("tbond0: active-backup, carrier, active twlx0011, primary teth9, "
                         "MAC 02:00:00:00:11:00")
-    assert any(ln.startswith("  twlan0") and "mii down" in ln and "[[twlan0]]" in ln for ln in lines)
+    assert lines[1] == "  monitoring: MII every 100 ms"
+    assert any(ln.startswith("  twlan0") and "mii down, 3 failures" in ln and "[[twlan0]]" in ln
+               for ln in lines), lines
     assert any(ln.startswith(" *twlx0011") and "[[twlx*]]" in ln for ln in lines)
     assert "  absent: teth9" in lines
+
+
+def test_status_under_arp_monitoring(tmp_path) -> None:
+    root = fake_root(tmp_path)
+    net = "sys/class/net"
+    for key, value in (("miimon", "0"), ("arp_interval", "200"), ("arp_validate", "all 3"),
+                       ("arp_ip_target", "192.168.77.1"), ("arp_missed_max", "2")):
+        write(root, f"{net}/tbond0/bonding/{key}", value)
+    write(root, f"{net}/twlan0/operstate", "up")
+    proc = wibond(root, "status")
+    lines = proc.stdout.splitlines()
+    assert lines[1] == ("  monitoring: ARP every 200 ms to 192.168.77.1 (validate all, down "
+                        "after 2 missed)")
+    # up and associated, but no answer from the gateway through it: the silent failure
+    assert any(ln.startswith("  twlan0") and "arp silent (carrier up), 3 failures" in ln
+               for ln in lines), lines
+    assert any(ln.startswith(" *twlx0011") and "arp ok, 0 failures" in ln for ln in lines), lines
 
 
 def test_status_bond_not_created(tmp_path) -> None:
@@ -59,14 +82,26 @@ def test_status_bond_not_created(tmp_path) -> None:
 
 
 def test_bond_changes() -> None:
-    old = {"exists": True, "active": "a", "mac": "m1", "carrier": True,
-           "slaves": {"a": ("up", "up"), "b": ("up", "up")}}
-    new = {"exists": True, "active": "c", "mac": "m2", "carrier": True,
-           "slaves": {"a": ("down", "up"), "c": ("up", "up")}}
+    old = {"exists": True, "active": "a", "mac": "m1", "carrier": True, "monitor": "MII",
+           "arp": False, "slaves": {"a": ("up", "up", 0), "b": ("up", "up", 0)}}
+    new = {"exists": True, "active": "c", "mac": "m2", "carrier": True, "monitor": "MII",
+           "arp": False, "slaves": {"a": ("down", "up", 1), "c": ("up", "up", 0)}}
     assert bond_changes("b0", old, new) == [
         "b0: c joined", "b0: b left", "b0: a link down",
         "b0: active slave a -> c", "b0: MAC m1 -> m2"]
     assert bond_changes("b0", old, old) == []
+
+
+def test_bond_changes_under_arp_monitoring_name_the_silent_failure() -> None:
+    old = {"exists": True, "active": "a", "mac": "m1", "carrier": True, "monitor": "MII 100",
+           "arp": False, "slaves": {"a": ("up", "up", 0), "b": ("up", "up", 0)}}
+    arp = dict(old, monitor="ARP 200", arp=True)
+    assert bond_changes("b0", old, arp) == ["b0: monitoring MII 100 -> ARP 200"]
+    silent = dict(arp, active="b", slaves={"a": ("down", "up", 1), "b": ("up", "up", 0)})
+    assert bond_changes("b0", arp, silent) == [
+        "b0: a link down: no ARP answer while its carrier is up (failure 1)",
+        "b0: active slave a -> b"]
+    assert bond_changes("b0", silent, arp)[0] == "b0: a link up: ARP answers"
 
 
 def test_monitor_prints_changes_live(tmp_path) -> None:

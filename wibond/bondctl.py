@@ -20,6 +20,8 @@ BONDING_MASTERS = f"{NET}/bonding_masters"
 
 # The kernel takes these only while the bond has no slaves.
 EMPTY_ONLY = ("mode", "fail_over_mac")
+# What a kernel before 6.0 (no arp_missed_max) always uses.
+KERNEL_ARP_MISSED_MAX = "2"
 # Options that mean something in these modes only (writing them elsewhere fails).
 _PRIMARY_MODES = ("active-backup", "balance-tlb", "balance-alb")
 
@@ -77,21 +79,36 @@ def owned(host: Host, bond: Bond) -> set[str]:
 
 # -- the bond ----------------------------------------------------------------
 
-def desired_options(bond: Bond) -> list[tuple[str, str]]:
+def desired_options(bond: Bond, lease_gateway: str | None = None) -> list[tuple[str, str]]:
     """(sysfs attribute, value) in the order the kernel accepts them."""
     opts = [("mode", bond.mode)]
     if bond.mode == "active-backup":
         opts.append(("fail_over_mac", bond.fail_over_mac))
-    # MII and ARP monitoring exclude each other: switch the unused one off first.
-    if bond.arp_interval:
-        opts += [("miimon", "0"), ("arp_interval", str(bond.arp_interval))]
-    else:
-        opts += [("arp_interval", "0"), ("miimon", str(bond.miimon))]
-    if bond.miimon and not bond.arp_interval:
-        opts += [("updelay", str(bond.updelay)), ("downdelay", str(bond.downdelay))]
+    opts += monitor_options(bond, lease_gateway)
     if bond.mode in _PRIMARY_MODES:
         opts.append(("primary_reselect", bond.primary_reselect))
     opts += [("num_grat_arp", str(bond.num_grat_arp)), ("num_unsol_na", str(bond.num_unsol_na))]
+    return opts
+
+
+def uses_arp(bond: Bond, lease_gateway: str | None = None) -> bool:
+    """Whether the bond monitors its links by ARP now: configured to, and its targets known
+    (a DHCP-learned gateway is known from LEASE_GATEWAY)."""
+    return bool(bond.arp_interval) and (not bond.arp_follows_lease or bool(lease_gateway))
+
+
+def monitor_options(bond: Bond, lease_gateway: str | None = None) -> list[tuple[str, str]]:
+    """How the links are watched, in the order the kernel takes it: MII and ARP monitoring
+    exclude each other, so the unused one is switched off first; the targets (not here, see
+    set_monitoring) go in before arp_interval starts the ARP monitor."""
+    if uses_arp(bond, lease_gateway):
+        return [("miimon", "0"), ("arp_validate", bond.arp_validate),
+                ("arp_all_targets", bond.arp_all_targets),
+                ("arp_missed_max", str(bond.arp_missed_max)),
+                ("arp_interval", str(bond.arp_interval))]
+    opts = [("arp_interval", "0"), ("miimon", str(bond.miimon))]
+    if bond.miimon:
+        opts += [("updelay", str(bond.updelay)), ("downdelay", str(bond.downdelay))]
     return opts
 
 
@@ -134,12 +151,7 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
             release(host, name, ifname, log)
     if option(host, name, "mode") != bond.mode and is_up(host, name):
         host.set_up(name, False)
-    for attr, value in wanted:
-        if attr == "arp_interval" and value != "0":
-            _set_arp_targets(host, name, bond.arp_ip_target)
-        _set_option(host, name, attr, value)
-    if not bond.arp_interval:
-        _set_arp_targets(host, name, [])
+    _apply(host, bond, wanted, None, log)
     if bond.mode in _PRIMARY_MODES:
         primary = bond.slave(bond.primary) if bond.primary else None
         if primary is not None and not primary.dynamic:
@@ -150,6 +162,27 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
     if not is_up(host, name):
         host.set_up(name, True)
     host.save(f"{run_dir(name)}/created", "")
+
+
+def set_monitoring(host: Host, bond: Bond, lease_gateway: str | None, log) -> None:  # type: ignore[no-untyped-def]
+    """Watch BOND's links by ARP (its targets known, LEASE_GATEWAY the DHCP lease's router or
+    None) or else by MII, changing only what differs."""
+    _apply(host, bond, monitor_options(bond, lease_gateway), lease_gateway, log)
+
+
+def _apply(host: Host, bond: Bond, options: list[tuple[str, str]], lease_gateway: str | None,
+           log) -> None:  # type: ignore[no-untyped-def]
+    name = bond.name
+    for attr, value in options:
+        if attr == "arp_interval":
+            _set_arp_targets(host, name, bond.arp_targets(lease_gateway) if value != "0" else [])
+        if attr == "arp_missed_max" and not host.exists(f"{NET}/{name}/bonding/{attr}"):
+            if value != KERNEL_ARP_MISSED_MAX:
+                log(f"{name}: this kernel has no arp_missed_max (Linux 6.0 and later have): "
+                    f"a slave is down after {KERNEL_ARP_MISSED_MAX} ARP intervals without an "
+                    f"answer, not {value}")
+            continue
+        _set_option(host, name, attr, value)
 
 
 def _set_option(host: Host, bond: str, attr: str, value: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from validate import VdtTypeError, VdtValueError, VdtValueTooLongError
 
+from .model import GATEWAY_TARGET
 from .names import ifname_problem, pattern_problem
 
 
@@ -114,8 +115,13 @@ def ip_list(value: Any) -> list[str]:
     return [_ip(t, None, scoped=True) for t in _as_list(value)]
 
 
-def ipv4_list(value: Any, max: str | None = None) -> list[str]:
-    items = [_ip(t, 4) for t in _as_list(value)]
+def arp_target_list(value: Any, max: str | None = None) -> list[str]:
+    """IPv4 addresses, or the word gateway (the bond's default gateway, resolved at run time)."""
+    items = []
+    for text in _as_list(value):
+        item = text if text == GATEWAY_TARGET else _ip(text, 4)
+        if item not in items:  # the kernel holds each target once
+            items.append(item)
     if max is not None and len(items) > int(max):
         raise VdtValueTooLongError(items)
     return items
@@ -260,7 +266,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ipv4": ipv4,
     "ipv6": ipv6,
     "ip_list": ip_list,
-    "ipv4_list": ipv4_list,
+    "arp_target_list": arp_target_list,
     "ip_interface_list": ip_interface_list,
     "dhcp_list": dhcp_list,
     "hostname": hostname,

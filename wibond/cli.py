@@ -122,6 +122,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         else:
             print(f"{bond.name}: {st.mode}, {'carrier' if st.carrier else 'no carrier'}, "
                   f"active {st.active or '-'}, primary {st.primary or '-'}, MAC {st.mac}")
+            print(f"  monitoring: {st.monitor}")
         by_name = {d.name: d for d in present}
         enslaved = {s.name: s for s in st.slaves}
         for name in sorted(set(enslaved) | set(by_name)):
@@ -139,7 +140,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             section = found[1]
             if slave:
                 mark = "*" if st.active == name else " "
-                print(f" {mark}{name:16s} {section.type:9s} mii {slave.mii or '?':5s} "
+                print(f" {mark}{name:16s} {section.type:9s} {slave_verdict(st, slave):26s} "
                       f"[[{section.name}]]")
             else:
                 print(f"  {name:16s} {section.type:9s} not enslaved  [[{section.name}]]")
@@ -148,6 +149,20 @@ def cmd_status(args: argparse.Namespace) -> int:
         if missing:
             print(f"  absent: {', '.join(missing)}")
     return EXIT_ERROR if loaded.errors else EXIT_OK
+
+
+def slave_verdict(st, slave) -> str:  # type: ignore[no-untyped-def]
+    """What the bond thinks of SLAVE: under ARP monitoring whether the targets answer on it
+    (validated), with how often it failed."""
+    failures = f", {slave.failures} failure{'s' if slave.failures != 1 else ''}" \
+        if slave.failures is not None else ""
+    if st.arp_interval:
+        verdict = "arp ok" if slave.mii == "up" else "arp silent"
+        if slave.mii != "up" and slave.operstate == "up":
+            verdict += " (carrier up)"
+    else:
+        verdict = f"mii {slave.mii or '?'}"
+    return verdict + failures
 
 
 def bond_changes(name: str, old: dict, new: dict) -> list[str]:
@@ -159,9 +174,22 @@ def bond_changes(name: str, old: dict, new: dict) -> list[str]:
         out.append(f"{name}: {slave} joined")
     for slave in sorted(set(old["slaves"]) - set(new["slaves"])):
         out.append(f"{name}: {slave} left")
+    if old.get("monitor") != new.get("monitor") and old["exists"] and new["exists"]:
+        out.append(f"{name}: monitoring {old.get('monitor')} -> {new.get('monitor')}")
     for slave in sorted(set(old["slaves"]) & set(new["slaves"])):
-        if old["slaves"][slave][0] != new["slaves"][slave][0]:
-            out.append(f"{name}: {slave} link {new['slaves'][slave][0]}")
+        link, operstate, failures = new["slaves"][slave]
+        if old["slaves"][slave][0] == link:
+            continue
+        if new.get("arp") and link != "up":
+            # The ARP monitor's verdict: with the carrier still up, a silent failure MII
+            # monitoring would not have seen.
+            out.append(f"{name}: {slave} link down: no ARP answer"
+                       + (" while its carrier is up" if operstate == "up" else "")
+                       + (f" (failure {failures})" if failures is not None else ""))
+        elif new.get("arp"):
+            out.append(f"{name}: {slave} link up: ARP answers")
+        else:
+            out.append(f"{name}: {slave} link {link}")
     if old["active"] != new["active"]:
         out.append(f"{name}: active slave {old['active'] or '-'} -> {new['active'] or '-'}")
     if old["mac"] != new["mac"] and new["exists"] and old["exists"]:

@@ -17,8 +17,8 @@ from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_ex
 from validate import ValidateError, Validator, VdtValueTooLongError
 
 from . import checks, match
-from .model import (BY_MATCH, BY_NAME, BY_PATTERN, ERROR, WARNING, WIRELESS, Bond, Diagnostic,
-                    Loaded, Slave, default_type, stamp)
+from .model import (BY_MATCH, BY_NAME, BY_PATTERN, ERROR, GATEWAY_TARGET, WARNING, WIRELESS, Bond,
+                    Diagnostic, Loaded, Slave, default_type, stamp)
 from .names import ifname_problem, is_pattern, label_problem, pattern_problem
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "configspec.ini")
@@ -302,6 +302,11 @@ def _bond(name: str, section: Section, index: _LineIndex, report: _Reporter) -> 
     return bond
 
 
+# Measured in the lab (tests/lab/scenarios/silent-*, README "Silent failures"): with "all" a
+# backup counts only the active slave's ARP requests seen going by, which cross the LAN only
+# while the active slave's path works, and the active slave only the targets' ARP.
+ARP_VALIDATE_DEFAULT = "all"
+
 # A radio's carrier comes up at association; the WPA handshake follows (~250 ms in the lab).
 RADIO_UPDELAY_MS = 300
 
@@ -312,9 +317,12 @@ def _defaults(bond: Bond, section: Section) -> None:
     if bond.primary is None and bond.slaves:
         wired = bond.wired_slaves
         bond.primary = (wired[0] if wired else bond.slaves[0]).name
-    # arp_interval selects ARP monitoring; an unset miimon then means 0.
-    if bond.arp_interval and "miimon" in section.defaults:
+    # arp_interval selects ARP monitoring; an unset miimon then means 0, except where it
+    # watches the links until a DHCP lease names the gateway to probe.
+    if bond.arp_interval and "miimon" in section.defaults and not bond.arp_follows_lease:
         bond.miimon = 0
+    if bond.arp_validate is None:
+        bond.arp_validate = ARP_VALIDATE_DEFAULT if bond.arp_interval else "none"
     if bond.updelay is None:
         bond.updelay = 0
         if bond.wireless_slaves and bond.miimon:
@@ -340,14 +348,22 @@ def _check_bond(bond: Bond, section: Section, report: _Reporter) -> None:
                f"{bond.fail_over_mac} cannot work with a wireless slave ({', '.join(wireless)}): "
                "a radio refuses another MAC while associated; use fail_over_mac = active, "
                "or set mac to give the bond and every slave one MAC")
-    if bond.miimon and bond.arp_interval:
+    if bond.miimon and bond.arp_interval and not bond.arp_follows_lease:
         report(ERROR, where, "arp_interval",
                f"miimon ({bond.miimon}) and arp_interval ({bond.arp_interval}) are both set; "
                "the kernel monitors links one way at a time: set miimon = 0 for ARP monitoring")
+    if bond.arp_follows_lease and not bond.miimon:
+        report(ERROR, where, "miimon",
+               "arp_ip_target = gateway waits for the DHCP lease to name the gateway; until "
+               "then miimon watches the links and must be above 0 (default 100)")
     if bond.arp_interval and not bond.arp_ip_target:
         report(ERROR, where, "arp_ip_target", "ARP monitoring (arp_interval > 0) needs a target")
     if bond.arp_ip_target and not bond.arp_interval:
         report(WARNING, where, "arp_ip_target", "ignored while arp_interval is 0")
+    if not bond.arp_interval:
+        for key in ("arp_validate", "arp_all_targets", "arp_missed_max"):
+            if key not in section.defaults:
+                report(WARNING, where, key, "ignored while arp_interval is 0")
     if not bond.miimon and not bond.arp_interval:
         report(WARNING, where, "miimon",
                "miimon and arp_interval are both 0: no link is watched and the bond never fails over")
@@ -386,6 +402,32 @@ def _check_bond(bond: Bond, section: Section, report: _Reporter) -> None:
         report(WARNING, where, "gateway6", "no IPv6 address in address to reach it through")
     if bond.dns and not bond.address:
         report(WARNING, where, "dns", "used beside what the DHCP server sends")
+    if bond.arp_interval:
+        _check_arp_targets(bond, ipv4, report)
+
+
+def _check_arp_targets(bond: Bond, ipv4: list[str], report: _Reporter) -> None:
+    """The kernel asks for a target's own MAC, from the bond's IPv4 address, on the bond's
+    link: a target off that link, or a bond without IPv4, never gets an answer."""
+    import ipaddress
+
+    where = (bond.name,)
+    if not ipv4 and "ipv4" not in bond.dhcp:
+        report(ERROR, where, "arp_interval",
+               "ARP monitoring asks from the bond's IPv4 address and the bond has none "
+               "(no IPv4 address in address, no ipv4 in dhcp): every slave would be down")
+        return
+    if GATEWAY_TARGET in bond.arp_ip_target and not bond.gateway and "ipv4" not in bond.dhcp:
+        report(ERROR, where, "arp_ip_target",
+               "gateway: the bond has no IPv4 gateway (set gateway, or dhcp with ipv4)")
+    if not ipv4:
+        return  # the DHCP lease decides the subnet: checked when it arrives
+    networks = [ipaddress.ip_interface(a).network for a in ipv4]
+    for target in bond.arp_targets():
+        if not any(ipaddress.ip_address(target) in net for net in networks):
+            report(ERROR, where, "arp_ip_target",
+                   f"{target} is not on the bond's subnet ({', '.join(map(str, networks))}): "
+                   "ARP asks for the target itself on the link, and only a host on it answers")
 
 
 def _check_after_cycles(bond: Bond, report: _Reporter) -> None:

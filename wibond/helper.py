@@ -271,6 +271,23 @@ def cmd_dhcp_clean(rt: Runtime, bond: str, client: str, families: str) -> None:
     runtime.clean(rt.host, bond, dhcp.client(client), families.split(","))
 
 
+def cmd_arp_follow(rt: Runtime, bond: str) -> None:
+    from . import leasearp
+
+    config_bond = rt.bond(bond)
+    if not config_bond.arp_follows_lease:
+        rt.out.info(f"{bond}: its ARP targets do not come from a DHCP lease "
+                    "(arp_ip_target = gateway with dhcp = ipv4); nothing to follow")
+        return
+    leasearp.follow(rt.host, config_bond, rt.out.info)
+
+
+def cmd_arp_unfollow(rt: Runtime, bond: str) -> None:
+    config_bond = rt.bond(bond)
+    if config_bond.arp_follows_lease and bondctl.is_bond(rt.host, bond):
+        bondctl.set_monitoring(rt.host, config_bond, None, rt.out.info)
+
+
 def cmd_match(rt: Runtime, ifname: str) -> None:
     from . import hotplug
 
@@ -298,6 +315,8 @@ COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     "dhcp-config": (cmd_dhcp_config, ("bond", "client")),
     "wait-active": (cmd_wait_active, ("bond",)),
     "dhcp-clean": (cmd_dhcp_clean, ("bond", "client", "families")),
+    "arp-follow": (cmd_arp_follow, ("bond",)),
+    "arp-unfollow": (cmd_arp_unfollow, ("bond",)),
     "match": (cmd_match, ("device",)),
     "start-slaves": (cmd_start_slaves, ("bond",)),
 }

@@ -31,6 +31,8 @@ TMP_SUFFIX = ".wibond-tmp"  # hostio's unfinished saves
 SIOCGIFADDR = 0x8915
 NETLINK_ROUTE = 0
 RTMGRP_LINK = 0x1
+RTMGRP_IPV4_IFADDR = 0x10
+RTMGRP_IPV4_ROUTE = 0x40
 
 
 class HostError(Exception):
@@ -142,18 +144,19 @@ class Host:
             return []
 
     # -- waiting for the kernel -------------------------------------------------
-    def watch_links(self) -> None:
+    def watch_links(self, groups: int = RTMGRP_LINK) -> None:
         """Start hearing the kernel's link changes (rtnetlink's link group: up, down, carrier,
-        MAC, a bond's active slave), for wait_link_change."""
+        MAC, a bond's active slave; GROUPS may add others, such as IPv4 addresses and
+        routes), for wait_link_change."""
         if self._links is None:
             import _socket  # socket.py would add enum and selectors for nothing
 
             sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, NETLINK_ROUTE)
-            sock.bind((0, RTMGRP_LINK))
+            sock.bind((0, groups))
             self._links = sock
 
     def wait_link_change(self, timeout: float) -> None:
-        """Return when the kernel announces a link change (after watch_links), or after
+        """Return when the kernel announces a change (of what watch_links asked for), or after
         TIMEOUT seconds; what changed is for the caller to read."""
         self.watch_links()
         sock = self._links

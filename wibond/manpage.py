@@ -24,7 +24,7 @@ _TYPES = {
     "ipv4": "IPv4 address",
     "ipv6": "IPv6 address",
     "ip_list": "list of IP addresses",
-    "ipv4_list": "list of IPv4 addresses",
+    "arp_target_list": "list of IPv4 addresses or gateway",
     "ip_interface_list": "list of addresses with prefix length",
     "dhcp_list": "ipv4, ipv6, both, or none",
     "hostname": "host name",

@@ -17,6 +17,9 @@ BY_NAME = "name"        # [[wlan0]]
 BY_PATTERN = "pattern"  # [[wlx*]]
 BY_MATCH = "match"      # [[dongle]] with match_mac / match_driver / match_usb
 
+# arp_ip_target's word for the bond's default gateway (static, or the DHCP lease's router).
+GATEWAY_TARGET = "gateway"
+
 
 class Slave:
     __slots__ = ("name", "type", "wpa_conf", "driver", "bitrates", "after", "line",
@@ -57,7 +60,8 @@ class Slave:
 class Bond:
     OPTIONS = ("mode", "primary", "primary_reselect",
                  "fail_over_mac", "miimon", "updelay", "downdelay",
-                 "arp_interval", "arp_ip_target", "num_grat_arp", "num_unsol_na",
+                 "arp_interval", "arp_ip_target", "arp_validate", "arp_all_targets",
+                 "arp_missed_max", "num_grat_arp", "num_unsol_na",
                  "mac", "address", "gateway", "gateway6", "metric", "dns",
                  "dhcp", "dhcp_client", "hostname", "duid", "ipv6_addr_gen")
     __slots__ = ("name", "slaves", "line") + OPTIONS
@@ -71,6 +75,9 @@ class Bond:
     downdelay: int
     arp_interval: int
     arp_ip_target: list[str]
+    arp_validate: str
+    arp_all_targets: str
+    arp_missed_max: int
     num_grat_arp: int
     num_unsol_na: int
     mac: str | None
@@ -114,6 +121,24 @@ class Bond:
     @property
     def wired_slaves(self) -> list[Slave]:
         return [s for s in self.slaves if not s.wireless]
+
+    @property
+    def arp_follows_lease(self) -> bool:
+        """ARP monitoring of the gateway a DHCP lease names: MII monitoring until it is known."""
+        return (bool(self.arp_interval) and GATEWAY_TARGET in self.arp_ip_target
+                and not self.gateway and "ipv4" in self.dhcp)
+
+    def arp_targets(self, lease_gateway: str | None = None) -> list[str]:
+        """The ARP targets to set: `gateway` is the static gateway, else LEASE_GATEWAY (left
+        out while there is none)."""
+        gateway = self.gateway or lease_gateway
+        out = []
+        for target in self.arp_ip_target:
+            if target == GATEWAY_TARGET:
+                target = gateway or ""
+            if target and target not in out:
+                out.append(target)
+        return out
 
     def __repr__(self) -> str:
         return f"Bond({self.name!r}, {self.slaves!r})"

@@ -15,6 +15,8 @@ For each bond:
   <client>@<bond>.service -> template   the DHCP clients chosen for `dhcp`
                                         (dhclient@, dhcp6c@ or dhcpcd@; dhcp/)
   <client>@<bond>.service.d/50-wibond.conf   the families that client serves
+  wibond-arp@<bond>.service -> template   arp_ip_target = gateway with DHCP: ARP
+                                          monitoring of the lease's router (leasearp.py)
   wibond-match@.service -> template   when a slave section is a pattern or label:
                                       udev/90-wibond.rules then offers it each new
                                       interface, and it starts the slave unit
@@ -37,6 +39,7 @@ SUPPLICANT_SUFFIX = "-supplicant"
 WIRED_SUFFIX = "-wired"
 # udev/90-wibond.rules tests for this link in the generator directory.
 MATCH_UNIT = "wibond-match@.service"
+ARP_TEMPLATE = "wibond-arp@.service"
 
 
 class File:
@@ -96,7 +99,7 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
     plan: Plan = {}
     name = bond.name
     bunit = bond_unit(name)
-    dhcp_units = []
+    wanted = []
     for client, families in (dhcp.clients if dhcp else []):
         unit = client.unit(escape_instance(name))
         plan[unit] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{client.unit_template}")
@@ -105,9 +108,13 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
             plan[f"{unit}.d/{DROPIN}"] = _dropin(source, [
                 ("Unit", [f"SourcePath={unit_value(source)}"]),
                 ("Service", [f"Environment=WIBOND_DHCP_FAMILIES={unit_value(','.join(families))}"])])
-        dhcp_units.append(unit)
+        wanted.append(unit)
+    if bond.arp_follows_lease and wanted:
+        unit = f"wibond-arp@{escape_instance(name)}.service"
+        plan[unit] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{ARP_TEMPLATE}")
+        wanted.append(unit)
     unit_body = [f"SourcePath={unit_value(source)}"]
-    unit_body += [f"Wants={u}" for u in dhcp_units]
+    unit_body += [f"Wants={u}" for u in wanted]
     plan[f"{bunit}.d/{DROPIN}"] = _dropin(source, [("Unit", unit_body)])
 
     for slave in bond.slaves:

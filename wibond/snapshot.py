@@ -20,7 +20,7 @@ from .model import Bond, Diagnostic, Loaded, Slave, stamp
 GENERATOR_DIR = "/run/systemd/generator"
 REL = "wibond/config.json"
 PATH = f"{GENERATOR_DIR}/{REL}"
-VERSION = 1
+VERSION = 2
 
 
 def dumps(loaded: Loaded, bonds: list[Bond], errors: list[Diagnostic]) -> str:
@@ -54,6 +54,8 @@ def loads(text: bytes) -> Loaded | None:
             return None
         bonds = []
         for b in data["bonds"]:
+            if set(b["options"]) != set(Bond.OPTIONS):
+                return None
             bond = Bond(b["name"], [Slave(**s) for s in b["slaves"]], **b["options"])
             bond.line = b["line"]
             bonds.append(bond)

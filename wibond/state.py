@@ -25,13 +25,18 @@ def _word(value: str | None) -> str | None:
 
 
 class SlaveState:
-    __slots__ = ("name", "mac", "mii", "operstate", "wireless")
+    __slots__ = ("name", "mac", "mii", "operstate", "wireless", "role", "failures")
 
     def __init__(self, name: str) -> None:
         base = f"{paths.SYSFS_NET}/{name}"
         self.name = name
         self.mac = _read(f"{base}/address")
+        # The bond's verdict on the link: from the carrier under MII monitoring, from the
+        # ARP answers under ARP monitoring (a carrier can be up with no answer).
         self.mii = _read(f"{base}/bonding_slave/mii_status")
+        self.role = _read(f"{base}/bonding_slave/state")   # active / backup
+        failures = _read(f"{base}/bonding_slave/link_failure_count")
+        self.failures = int(failures) if failures and failures.isdigit() else None
         self.operstate = _read(f"{base}/operstate")
         self.wireless = os.path.isdir(paths.host(f"{base}/wireless")) or \
             os.path.exists(paths.host(f"{base}/phy80211"))
@@ -42,7 +47,8 @@ class SlaveState:
 
 class BondState:
     __slots__ = ("name", "exists", "mode", "active", "primary", "mac", "carrier", "slaves",
-                 "fail_over_mac")
+                 "fail_over_mac", "miimon", "arp_interval", "arp_targets", "arp_validate",
+                 "arp_missed_max")
 
     def __init__(self, name: str) -> None:
         base = f"{paths.SYSFS_NET}/{name}"
@@ -57,6 +63,22 @@ class BondState:
         self.carrier = _read(f"{base}/carrier") == "1"
         names = (_read(f"{bonding}/slaves") or "").split()
         self.slaves = [SlaveState(n) for n in names]
+        self.miimon = _number(_read(f"{bonding}/miimon"))
+        self.arp_interval = _number(_read(f"{bonding}/arp_interval"))
+        self.arp_targets = (_read(f"{bonding}/arp_ip_target") or "").split()
+        self.arp_validate = _word(_read(f"{bonding}/arp_validate"))
+        # Absent before Linux 6.0, which always uses 2.
+        self.arp_missed_max = _number(_read(f"{bonding}/arp_missed_max")) or 2
+
+    @property
+    def monitor(self) -> str:
+        """How the bond watches its links, for people: "ARP 200 ms ..." or "MII 100 ms"."""
+        if self.arp_interval:
+            return (f"ARP every {self.arp_interval} ms to {', '.join(self.arp_targets) or 'no target'}"
+                    f" (validate {self.arp_validate}, down after {self.arp_missed_max} missed)")
+        if self.miimon:
+            return f"MII every {self.miimon} ms"
+        return "none (no link is watched)"
 
     def summary(self) -> dict:
         """The comparable part, for noticing changes."""
@@ -65,8 +87,14 @@ class BondState:
             "active": self.active,
             "mac": self.mac,
             "carrier": self.carrier,
-            "slaves": {s.name: (s.mii, s.operstate) for s in self.slaves},
+            "slaves": {s.name: (s.mii, s.operstate, s.failures) for s in self.slaves},
+            "monitor": self.monitor,
+            "arp": bool(self.arp_interval),
         }
+
+
+def _number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
 
 
 def interfaces() -> list[str]:

@@ -6,6 +6,7 @@ Between scenarios that share a boot the runner calls teardown() and setup() agai
 
     root netns (the machine under test)          netns "far" (the LAN)
     wlan0 .. wlan{N-1}  (hwsim stations)  ~~air~~  ap0 (hwsim, hostapd WPA2-PSK) --+
+                                          ~~air~~  ap1 (with "ap2" enabled) -------+
     <wired.name> (veth, left DOWN)  --------------  wired-far (veth) ---------------+-- br0
                                                    192.168.77.1/24, fd77::1/64 on br0;
                                                    dnsmasq on br0: DHCPv4, DHCPv6, RA
@@ -13,6 +14,8 @@ Between scenarios that share a boot the runner calls teardown() and setup() agai
 fixture.json (in the scenario dir; every key optional, defaults below):
     {"radios": 2,                     station radios left in the root netns (wlan0..)
      "ap":    {"enabled": true, "ssid": "wibond-lab", "psk": "wibond-lab-psk", "channel": 1},
+     "ap2":   {"enabled": false, "ssid": "wibond-lab-2", "channel": 6},   a second access point
+                                      on the same LAN (ap1, same psk): two radios, two APs
      "wired": {"enabled": true, "name": "eth0", "carrier": true},
      "dhcp":  {"enabled": true, "start": true, "lease": "2m", "v6": true, "v6_mode": "slaac",
                "ra": true, "extra_args": []},     more dnsmasq arguments; start: false = the
@@ -24,6 +27,11 @@ fixture.json (in the scenario dir; every key optional, defaults below):
      "shared_boot": false}            may run in one boot with other such scenarios (labrun)
 dnsmasq never hands out leases shorter than 2 minutes ("lease" below that is raised to 2m).
 v6_mode: see V6_MODES below.
+
+Silent faults (issue 13): a port of br0 (ap0, ap1, wired-far) can be cut off the LAN while its
+link stays up (isolate()): the AP stays associated and relays among its own stations, the
+cable keeps its carrier, nothing crosses to the LAN.  An AP can vanish without a deauth
+(ap_silence(): its hwsim radio leaves the stations' radio group, so no frame of it reaches them).
 """
 import copy
 import ipaddress
@@ -43,6 +51,7 @@ from . import hwsim
 DEFAULTS = {
     "radios": 2,
     "ap": {"enabled": True, "ssid": "wibond-lab", "psk": "wibond-lab-psk", "channel": 1},
+    "ap2": {"enabled": False, "ssid": "wibond-lab-2", "channel": 6},
     "wired": {"enabled": True, "name": "eth0", "carrier": True},
     "dhcp": {"enabled": True, "start": True, "lease": "2m", "v6": True, "v6_mode": "slaac",
              "ra": True},
@@ -55,6 +64,8 @@ DEFAULTS = {
 # SLAAC); "ra-stateless" = SLAAC + DHCPv6 for options only; "ra-only" = SLAAC, no DHCPv6.
 V6_MODES = {"slaac", "stateful", "ra-stateless", "ra-only"}
 AP_IF = "ap0"
+AP_IFS = ("ap0", "ap1")
+DEBUGFS = Path("/sys/kernel/debug")
 WIRED_FAR = "wired-far"
 BRIDGE = "br0"
 
@@ -130,8 +141,8 @@ class Fixture:
 
     def _setup_radios(self):
         n = int(self.cfg["radios"])
-        ap = bool(self.cfg["ap"]["enabled"])
-        total = n + (1 if ap else 0)
+        aps = self.ap_configs()
+        total = n + len(aps)
         self.state["stations"] = []
         if total == 0:
             return
@@ -139,29 +150,45 @@ class Fixture:
         ids = list(range(total))
         infos = [wait_for(lambda i=i: (lambda r: r if r["ifnames"] else None)(hwsim.radio_info(i)),
                           60, f"hwsim{i} netdev") for i in ids]
-        # radio 0..n-1 stay here as wlan0..; the last one becomes the AP in the far netns
+        # radio 0..n-1 stay here as wlan0..; the last ones become the APs in the far netns
         for info in infos[:n]:
             ifn = info["ifnames"][0]
             self.state["stations"].append({"ifname": ifn, "phy": info["phy"], "radio_id": info["id"],
                                            "mac": _read(f"/sys/class/net/{ifn}/address")})
-        if ap:
-            info = infos[-1]
+        self.state["aps"] = []
+        for i, (ap, info) in enumerate(zip(aps, infos[n:])):
             old = info["ifnames"][0]
-            self.state["ap_mac"] = _read(f"/sys/class/net/{old}/address")
-            self.state["ap_phy"] = info["phy"]
-            self.state["ap_radio_id"] = info["id"]
+            rec = {"ifname": AP_IFS[i], "mac": _read(f"/sys/class/net/{old}/address"),
+                   "phy": info["phy"], "radio_id": info["id"], "ssid": ap["ssid"]}
+            self.state["aps"].append(rec)
             sh(["iw", "phy", info["phy"], "set", "netns", "name", self.ns])
-            sh(["ip", "-n", self.ns, "link", "set", old, "name", AP_IF])
-            self.ap_mac = self.state["ap_mac"]
-            self._write_hostapd_conf()
-            self.ap_start()
+            sh(["ip", "-n", self.ns, "link", "set", old, "name", AP_IFS[i]])
+            self._write_hostapd_conf(i)
+            self.ap_start(i)
+        if aps:
+            first = self.state["aps"][0]
+            self.state.update(ap_mac=first["mac"], ap_phy=first["phy"], ap_radio_id=first["radio_id"])
+            self.ap_mac = first["mac"]
 
-    def _write_hostapd_conf(self):
-        ap = self.cfg["ap"]
-        conf = STATE_DIR / "hostapd.conf"
+    def ap_configs(self):
+        """The access points to build: [cfg["ap"]] (+ cfg["ap2"] with the first one's psk)."""
+        aps = []
+        if self.cfg["ap"]["enabled"]:
+            aps.append(self.cfg["ap"])
+            if self.cfg.get("ap2", {}).get("enabled"):
+                aps.append(_merge(self.cfg["ap"], self.cfg["ap2"]))
+        return aps
+
+    def _ap_file(self, ap, suffix):
+        """Per-AP state files: hostapd.conf for ap0 (as before), hostapd-ap1.conf for ap1."""
+        return STATE_DIR / (f"hostapd{suffix}" if ap == 0 else f"hostapd-{AP_IFS[ap]}{suffix}")
+
+    def _write_hostapd_conf(self, ap_index=0):
+        ap = self.ap_configs()[ap_index]
+        conf = self._ap_file(ap_index, ".conf")
         conf.write_text("\n".join([
-            f"interface={AP_IF}", f"bridge={BRIDGE}", "driver=nl80211",
-            f"ctrl_interface={self.hostapd_ctrl}", f"ssid={ap['ssid']}", "hw_mode=g",
+            f"interface={AP_IFS[ap_index]}", f"bridge={BRIDGE}", "driver=nl80211",
+            f"ctrl_interface={self._ap_file(ap_index, '')}", f"ssid={ap['ssid']}", "hw_mode=g",
             f"channel={ap['channel']}", "wpa=2", "wpa_key_mgmt=WPA-PSK", "rsn_pairwise=CCMP",
             f"wpa_passphrase={ap['psk']}", "logger_stdout=-1", "logger_stdout_level=1", ""]))
         return conf
@@ -176,46 +203,72 @@ class Fixture:
             pass
 
     # ------------------------------------------------------------------ access point
-    def ap_start(self):
-        """Start hostapd in the far netns and wait until the AP is ENABLED."""
-        pidf = STATE_DIR / "hostapd.pid"
-        sh(["hostapd", "-B", "-P", pidf, "-f", STATE_DIR / "hostapd.log", "-t",
-            STATE_DIR / "hostapd.conf"], netns=self.ns)
-        wait_for(lambda: "state=ENABLED" in self.hostapd_cli("status", check=False).stdout,
+    def ap_start(self, ap=0):
+        """Start hostapd (AP number `ap`) in the far netns and wait until the AP is ENABLED."""
+        sh(["hostapd", "-B", "-P", self._ap_file(ap, ".pid"), "-f", self._ap_file(ap, ".log"), "-t",
+            self._ap_file(ap, ".conf")], netns=self.ns)
+        wait_for(lambda: "state=ENABLED" in self.hostapd_cli("status", check=False, ap=ap).stdout,
                  60, "hostapd ENABLED")
 
-    def ap_stop(self):
+    def ap_stop(self, ap=0):
         """Kill hostapd: stations see the AP vanish (beacon loss / deauth)."""
-        self._kill(STATE_DIR / "hostapd.pid")
+        self._kill(self._ap_file(ap, ".pid"))
 
-    def ap_down(self):
+    def ap_down(self, ap=0):
         """Disable the AP (hostapd DISABLE: deauth all, stop beaconing); process stays."""
-        self.hostapd_cli("disable")
+        self.hostapd_cli("disable", ap=ap)
 
-    def ap_up(self):
-        self.hostapd_cli("enable")
-        wait_for(lambda: "state=ENABLED" in self.hostapd_cli("status", check=False).stdout,
+    def ap_up(self, ap=0):
+        self.hostapd_cli("enable", ap=ap)
+        wait_for(lambda: "state=ENABLED" in self.hostapd_cli("status", check=False, ap=ap).stdout,
                  60, "hostapd ENABLED")
 
-    def hostapd_cli(self, *args, check=True):
-        return sh(["hostapd_cli", "-p", self.hostapd_ctrl, "-i", AP_IF] + list(args),
+    def hostapd_cli(self, *args, check=True, ap=0):
+        return sh(["hostapd_cli", "-p", self._ap_file(ap, ""), "-i", AP_IFS[ap]] + list(args),
                   check=check, quiet=not check)
 
-    def deauth(self, mac):
-        """Deauthenticate one station (by MAC) from the AP."""
-        return self.hostapd_cli("deauthenticate", mac)
+    # ------------------------------------------------------------------ silent faults
+    def isolate(self, port, on=True):
+        """Cut a bridge port (ap0, ap1, wired-far) off the LAN, its link staying up (on=False:
+        put it back).  Off the bridge the port would still be this netns's own interface, and
+        Linux answers ARP for any of its addresses on any interface: the gateway would "answer"
+        through a dead AP.  A real AP with a dead uplink answers nothing, so the port also
+        gets NOARP and no IPv6 while cut off."""
+        if on:
+            sh(["ip", "-n", self.ns, "link", "set", port, "nomaster"])
+            sh(["ip", "-n", self.ns, "link", "set", port, "arp", "off"])
+            self.far_sh(["sysctl", "-q", "-w", f"net.ipv6.conf.{port}.disable_ipv6=1"])
+        else:
+            self.far_sh(["sysctl", "-q", "-w", f"net.ipv6.conf.{port}.disable_ipv6=0"])
+            sh(["ip", "-n", self.ns, "link", "set", port, "arp", "on"])
+            sh(["ip", "-n", self.ns, "link", "set", port, "master", BRIDGE])
+        log(f"{port}: {'cut off the LAN, link up' if on else 'back on the LAN'}")
 
-    def ap_stations(self, authorized=True):
+    def ap_silence(self, on=True, ap=0):
+        """The AP vanishes without a deauth (on=False: it is heard again): its hwsim radio moves
+        to another radio group, so the stations hear no frame of it and it hears none of theirs.
+        hostapd keeps running and sends nothing of its own."""
+        if not (DEBUGFS / "ieee80211").exists():
+            sh(["mount", "-t", "debugfs", "debugfs", DEBUGFS])
+        phy = self.state["aps"][ap]["phy"]
+        (DEBUGFS / "ieee80211" / phy / "hwsim" / "group").write_text("2" if on else "1")
+        log(f"{AP_IFS[ap]} ({phy}): {'silent' if on else 'heard again'}")
+
+    def deauth(self, mac, ap=0):
+        """Deauthenticate one station (by MAC) from the AP."""
+        return self.hostapd_cli("deauthenticate", mac, ap=ap)
+
+    def ap_stations(self, authorized=True, ap=0):
         """MACs of the stations connected to the AP: associated and, with authorized=True (the
         default), done with the 4-way handshake.  hostapd keeps a deauthenticated station in
         all_sta for 5 s (AP_MAX_INACTIVITY_AFTER_DEAUTH) with its flags cleared, so the flags
         decide, not the listing.  authorized=False: every station entry hostapd has."""
-        return [mac for mac, flags in self.ap_station_flags().items()
+        return [mac for mac, flags in self.ap_station_flags(ap).items()
                 if not authorized or ("[ASSOC]" in flags and "[AUTHORIZED]" in flags)]
 
-    def ap_station_flags(self):
+    def ap_station_flags(self, ap=0):
         """{mac: 'flags=[AUTH][ASSOC][AUTHORIZED]...'} from hostapd_cli all_sta."""
-        r = self.hostapd_cli("all_sta", check=False)
+        r = self.hostapd_cli("all_sta", check=False, ap=ap)
         out, mac = {}, None
         for ln in r.stdout.splitlines():
             ln = ln.strip()
@@ -370,7 +423,7 @@ def teardown():
         ns = json.loads(STATE_FILE.read_text())["cfg"]["far"]["netns"]
     except (OSError, ValueError, KeyError):
         pass
-    for pidf in ("hostapd.pid", "dnsmasq.pid"):
+    for pidf in ("hostapd.pid", "hostapd-ap1.pid", "dnsmasq.pid"):
         pid = _read(STATE_DIR / pidf)
         if pid and pid.isdigit():
             try:

@@ -148,7 +148,7 @@ def run_one(name, fstat, journal_after=None):
         jcmd.append(f"--after-cursor={journal_after}")
     with open(od / "journal.txt", "w") as f:
         f.write(_run(jcmd, timeout=60))
-    for fn in ("hostapd.log", "dnsmasq.log"):
+    for fn in ("hostapd.log", "hostapd-ap1.log", "dnsmasq.log"):
         try:
             (od / fn).write_text((STATE_DIR / fn).read_text())
         except OSError:

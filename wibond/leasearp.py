@@ -1,0 +1,69 @@
+"""ARP monitoring of the router a DHCP lease names (arp_ip_target = gateway, with DHCP).
+
+The router is known only once the DHCP client holds a lease, and the bond needs link
+monitoring before that to get a lease at all: ARP monitoring asks from the bond's IPv4
+address, so a bond without one would find every slave silent and never carry the DHCP
+request. The bond therefore starts with MII monitoring (bondctl.uses_arp); this step runs
+beside the DHCP client (wibond-arp@<bond>.service), reads the default route the client puts
+on the bond and the bond's address, switches to ARP monitoring of that router once both are
+there, follows a new router, and goes back to MII monitoring when the lease is gone. It reads
+what the kernel holds, not a client's hook, so it works alike with every DHCP client wibond
+runs (dhclient, dhcpcd).
+"""
+
+from __future__ import annotations
+
+from . import bondctl
+from .hostio import RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_LINK, Host
+from .model import Bond
+
+# A recheck however quiet the kernel is (a missed netlink message must not pin a state).
+RECHECK_S = 30.0
+
+
+def lease_gateway(host: Host, bond: str) -> tuple[str | None, str]:
+    """(router, "") when BOND has a default IPv4 route through a router on the subnet of one of
+    its IPv4 addresses; else (None, why not)."""
+    import ipaddress
+
+    routes = [r for r in host.routes(bond, 4) if r.get("dst") == "default" and r.get("gateway")]
+    if not routes:
+        return None, "no default route on the bond (no DHCP lease yet)"
+    gateway = min(routes, key=lambda r: r.get("metric", 0))["gateway"]
+    nets = [ipaddress.ip_interface(f"{a['local']}/{a['prefixlen']}").network
+            for a in host.addresses(bond) if a.get("family") == "inet"]
+    if not nets:
+        return None, "no IPv4 address on the bond"
+    if not any(ipaddress.ip_address(gateway) in net for net in nets):
+        return None, (f"the router {gateway} is not on the bond's subnet "
+                      f"({', '.join(map(str, nets))}): ARP cannot ask it")
+    return gateway, ""
+
+
+# follow()'s state before its first step: neither a router nor None (no router).
+UNKNOWN = ""
+
+
+def step(host: Host, bond: Bond, current: str | None, log) -> str | None:  # type: ignore[no-untyped-def]
+    """Bring the bond's monitoring in line with its lease once (CURRENT: the router monitored
+    so far, None for none, UNKNOWN at first); the router now monitored, or None."""
+    gateway, why = lease_gateway(host, bond.name)
+    if gateway != current or gateway is None:
+        # Also without a router: what is set is read first and only a difference written.
+        bondctl.set_monitoring(host, bond, gateway, log)
+    if gateway != current:
+        if gateway:
+            log(f"{bond.name}: ARP monitoring of {', '.join(bond.arp_targets(gateway))} "
+                f"every {bond.arp_interval} ms (router from the DHCP lease)")
+        else:
+            log(f"{bond.name}: MII monitoring every {bond.miimon} ms: {why}")
+    return gateway
+
+
+def follow(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
+    """step() at every change of the bond's links, addresses or routes, until the bond is gone."""
+    host.watch_links(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE)
+    current: str | None = UNKNOWN
+    while bondctl.is_bond(host, bond.name):
+        current = step(host, bond, current, log)
+        host.wait_link_change(RECHECK_S)
