@@ -6,11 +6,13 @@ commands and the ArchWiki page's own units, with ratios, and the CPU of each uni
 bench-seed-boot: the seed's units at boot, for the boot ratio) and, unless --only-bench, the
 scenarios whose figures complete the picture (archwiki: wire cut/restore with DHCP;
 raspberry-pi: AP deauth, rfkill and radio removal between two radios; dongles: plug to
-enslaved and to carrying traffic, pull under load, udev's cost of the rule). Prints every figure
-and writes them to benchmarks/results/lab-<date>.txt (and .json). Figures, not assertions:
-the scenarios' own checks are the tests.
+enslaved and to carrying traffic, pull under load, udev's cost of the rule). --silent runs
+silent-archwiki and silent-raspberry-pi instead (on sid): silent failures with ARP monitoring
+beside MII monitoring, with a table of the two. Prints every figure and writes them to
+benchmarks/results/lab-<date>.txt (and .json; --silent: silent-<date>). Figures, not
+assertions: the scenarios' own checks are the tests.
 
-    sudo python3 benchmarks/lab.py [--only-bench] [--out DIR]
+    sudo python3 benchmarks/lab.py [--only-bench | --silent] [--out DIR]
 """
 
 from __future__ import annotations
@@ -43,21 +45,56 @@ def boot_ratio(results: list[dict]) -> list[str]:
                 f"{found['seed']} s, ratio {found['wibond'] / found['seed']:.2f} x"]
 
 
+SILENT = {"silent-archwiki": "ArchWiki", "silent-raspberry-pi": "Raspberry Pi"}
+
+
+def silent_table(results: list[dict]) -> list[str]:
+    """Each silent fault of each setup: MII monitoring's failover beside ARP monitoring's."""
+    rows = {}
+    for r in results:
+        setup = SILENT.get(r["scenario"])
+        for f in r.get("figures", []) if setup else []:
+            monitor, _, rest = f["name"].partition(": ")
+            fault, _, what = rest.partition(": ")
+            rows.setdefault((setup, fault), {})[(monitor, what.rsplit(": ", 1)[-1])] = f["value"]
+    if not rows:
+        return []
+    out = ["", "== silent faults: time to failover / pings lost at 10 ms until the fault cleared"
+               " / failback time", f"{'setup':13} {'fault':13} {'MII':>32}   {'ARP':>32}"]
+    for (setup, fault), got in sorted(rows.items()):
+        if fault.endswith("steady"):
+            continue
+        cells = []
+        for monitor in ("MII", "ARP"):
+            t = got.get((monitor, "time to failover"))
+            t = f"{t} ms" if isinstance(t, (int, float)) else (t or "-")
+            lost = got.get((monitor, "pings lost until the fault cleared"), "-")
+            back = got.get((monitor, "failback time"))
+            cells.append(f"{t} / {lost} / {back if back is not None else '-'} ms")
+        out.append(f"{setup:13} {fault:13} {cells[0]:>32}   {cells[1]:>32}")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only-bench", action="store_true",
                         help="only the bench, bench-seed and bench-seed-boot scenarios")
+    parser.add_argument("--silent", action="store_true",
+                        help="only silent-archwiki and silent-raspberry-pi (on sid)")
     parser.add_argument("--out", help="where the lab runs put their files")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("benchmarks/lab.py: the VM lab needs root", file=sys.stderr)
         return 2
     names = ["bench", "bench-seed", "bench-seed-boot"]
-    if not args.only_bench:
+    if args.silent:
+        names = list(SILENT)
+    elif not args.only_bench:
         names += ["archwiki", "raspberry-pi", "dongles"]
     started = time.strftime("%Y-%m-%d %H:%M")
     # One boot at a time: two guests on the same CPUs would time each other.
-    results = labrun.run_scenarios(names, out=args.out, quiet=True, jobs=1)
+    results = labrun.run_scenarios(names, out=args.out, quiet=True, jobs=1,
+                                   **({"suite": "sid"} if args.silent else {}))
     lines = [f"wibond lab benchmark, {started}; host {platform.node()} ({os.cpu_count()} CPUs), "
              "guest under QEMU TCG (-smp 2): absolute times are slow, ratios and ping counts "
              "carry over"]
@@ -73,10 +110,11 @@ def main() -> int:
             value = f["value"] if not isinstance(f["value"], (list, dict)) else json.dumps(f["value"])
             lines.append(f"  {f['name']}: {value} {f.get('unit', '')}".rstrip())
     lines += boot_ratio(results)
+    lines += silent_table(results)
     text = "\n".join(lines) + "\n"
     print(text, end="")
     os.makedirs(RESULTS, exist_ok=True)
-    stem = os.path.join(RESULTS, f"lab-{time.strftime('%Y%m%d-%H%M')}")
+    stem = os.path.join(RESULTS, f"{'silent' if args.silent else 'lab'}-{time.strftime('%Y%m%d-%H%M')}")
     with open(stem + ".txt", "w") as out:
         out.write(text)
     with open(stem + ".json", "w") as out:

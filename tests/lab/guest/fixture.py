@@ -233,15 +233,18 @@ class Fixture:
         put it back).  Off the bridge the port would still be this netns's own interface, and
         Linux answers ARP for any of its addresses on any interface: the gateway would "answer"
         through a dead AP.  A real AP with a dead uplink answers nothing, so the port also
-        gets NOARP and no IPv6 while cut off."""
+        gets NOARP and no IPv6 while cut off.  The step that cuts (nomaster) or restores
+        (master) comes last and first, so a caller timing the fault from this call's return is
+        at most one command late."""
         if on:
-            sh(["ip", "-n", self.ns, "link", "set", port, "nomaster"])
+            # Harmless while the port is bridged (the bridge, not the port, handles its frames).
             sh(["ip", "-n", self.ns, "link", "set", port, "arp", "off"])
             self.far_sh(["sysctl", "-q", "-w", f"net.ipv6.conf.{port}.disable_ipv6=1"])
+            sh(["ip", "-n", self.ns, "link", "set", port, "nomaster"])
         else:
+            sh(["ip", "-n", self.ns, "link", "set", port, "master", BRIDGE])
             self.far_sh(["sysctl", "-q", "-w", f"net.ipv6.conf.{port}.disable_ipv6=0"])
             sh(["ip", "-n", self.ns, "link", "set", port, "arp", "on"])
-            sh(["ip", "-n", self.ns, "link", "set", port, "master", BRIDGE])
         log(f"{port}: {'cut off the LAN, link up' if on else 'back on the LAN'}")
 
     def ap_silence(self, on=True, ap=0):
