@@ -42,6 +42,18 @@ def test_check_defaults_to_etc_under_root(tmp_path) -> None:
     assert proc.returncode == 0 and "bond0: active-backup, primary wlan0" in proc.stdout
 
 
+def test_check_says_how_each_bond_watches_its_links(tmp_path) -> None:
+    conf = tmp_path / "w.conf"
+    conf.write_text("[b]\narp_interval = 200\narp_ip_target = gateway\n[[eth0]]\n"
+                    "[c]\naddress = 10.0.0.2/24\ngateway = 10.0.0.1\narp_interval = 100\n"
+                    "arp_ip_target = gateway, 10.0.0.9\n[[eth1]]\n[d]\n[[eth2]]\n")
+    lines = wibond("check", str(conf)).stdout.splitlines()
+    assert lines[0].endswith("; monitoring ARP every 200 ms to the DHCP lease's router, "
+                             "validate all (MII every 100 ms until the lease)"), lines
+    assert lines[1].endswith("; monitoring ARP every 100 ms to 10.0.0.1, 10.0.0.9, validate all")
+    assert lines[2].endswith("; monitoring MII every 100 ms")
+
+
 def test_check_missing_file(tmp_path) -> None:
     proc = wibond("check", str(tmp_path / "none.conf"))
     assert proc.returncode == 1 and "no such file" in proc.stderr

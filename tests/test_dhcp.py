@@ -112,13 +112,21 @@ def test_dhcpcd_conf_one_family_and_eui64() -> None:
     assert "ipv6only" in lines and "slaac hwaddr" in lines
 
 
+def test_dhcpcd_ignores_the_carrier_only_under_arp_monitoring() -> None:
+    mii = bond("[bond0]\n[[eth0]]\n")
+    assert "nolink" not in DHCPCD.conf(mii, DUID, ["ipv4"]).splitlines()
+    arp = bond("[bond0]\narp_interval = 200\narp_ip_target = gateway\n[[eth0]]\n")
+    assert "nolink" in DHCPCD.conf(arp, DUID, ["ipv4"]).splitlines()
+
+
 def test_dhcpcd_parses_the_conf(tmp_path) -> None:
     """dhcpcd itself reads wibond's configuration without complaint (where it is installed)."""
     exe = next((p for p in ("/usr/sbin/dhcpcd", "/sbin/dhcpcd", "/usr/bin/dhcpcd")
                 if os.access(p, os.X_OK)), None)
     if exe is None:
         pytest.skip("dhcpcd is not installed")
-    b = bond("[bond0]\ndhcp = ipv4, ipv6\nhostname = pi\n[[eth0]]\n")
+    b = bond("[bond0]\ndhcp = ipv4, ipv6\nhostname = pi\narp_interval = 200\n"
+             "arp_ip_target = gateway\n[[eth0]]\n")
     conf = tmp_path / "dhcpcd.conf"
 
     def complaints(text: str) -> str:

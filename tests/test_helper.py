@@ -877,27 +877,43 @@ def test_arp_gateway_from_the_lease_mii_until_then(tmp_path) -> None:
     bond = w.host.links["bond0"]
     config_bond = helper_bond(w, "bond0")
     said: list[str] = []
-    assert leasearp.step(w.host, config_bond, leasearp.UNKNOWN, said.append) is None
+
+    def step(current, now=0.0, lost_at=None):  # type: ignore[no-untyped-def]
+        return leasearp.step(w.host, config_bond, current, said.append, now, lost_at)
+
+    assert step(leasearp.UNKNOWN) == (None, None)
     assert "MII monitoring every 100 ms: no default route on the bond" in said[-1]
     # the lease: an address and a default route through the router
     w.host.ip("addr", "add", "10.1.1.50/24", "dev", "bond0")
     w.host.ip("-4", "route", "replace", "default", "via", "10.1.1.1", "dev", "bond0", "metric", "100")
-    assert leasearp.step(w.host, config_bond, None, said.append) == "10.1.1.1"
+    assert step(None) == ("10.1.1.1", None)
     assert (b["miimon"], b["arp_interval"], b["arp_validate"]) == ("0", "200", "all 3")
     assert bond.arp_targets == ["10.1.1.1"] and "ARP monitoring of 10.1.1.1 every 200 ms" in said[-1]
     # nothing changed: nothing written
     w.host.mutations()
-    assert leasearp.step(w.host, config_bond, "10.1.1.1", said.append) == "10.1.1.1"
+    assert step("10.1.1.1") == ("10.1.1.1", None)
     assert w.host.mutations() == []
     # a new router: the target follows
     w.host.ip("-4", "route", "del", "default", "via", "10.1.1.1", "dev", "bond0", "metric", "100")
     w.host.ip("-4", "route", "replace", "default", "via", "10.1.1.2", "dev", "bond0", "metric", "100")
-    assert leasearp.step(w.host, config_bond, "10.1.1.1", said.append) == "10.1.1.2"
+    assert step("10.1.1.1") == ("10.1.1.2", None)
     assert bond.arp_targets == ["10.1.1.2"]
-    # a router off the address's subnet cannot be asked: MII, and why
+    # the route gone for a moment (a client rebinding): the router stays monitored ...
+    w.host.ip("-4", "route", "del", "default", "via", "10.1.1.2", "dev", "bond0", "metric", "100")
+    w.host.mutations()
+    assert step("10.1.1.2", now=100.0) == ("10.1.1.2", 100.0)
+    assert "ARP monitoring of 10.1.1.2 kept for 10 s" in said[-1]
+    assert step("10.1.1.2", now=109.0, lost_at=100.0) == ("10.1.1.2", 100.0)
+    assert w.host.mutations() == []
+    # ... and back within the grace: nothing to change
+    w.host.ip("-4", "route", "replace", "default", "via", "10.1.1.2", "dev", "bond0", "metric", "100")
+    assert step("10.1.1.2", now=109.5, lost_at=100.0) == ("10.1.1.2", None)
+    assert "the route to 10.1.1.2 is back" in said[-1] and b["arp_interval"] == "200"
+    # a router off the address's subnet cannot be asked: after the grace, MII, and why
     w.host.ip("addr", "del", "10.1.1.50/24", "dev", "bond0")
     w.host.ip("addr", "add", "10.9.9.50/24", "dev", "bond0")
-    assert leasearp.step(w.host, config_bond, "10.1.1.2", said.append) is None
+    assert step("10.1.1.2", now=200.0) == ("10.1.1.2", 200.0)
+    assert step("10.1.1.2", now=210.0, lost_at=200.0) == (None, None)
     assert "the router 10.1.1.2 is not on the bond's subnet (10.9.9.0/24)" in said[-1]
     assert (b["miimon"], b["arp_interval"], bond.arp_targets) == ("100", "0", [])
     assert b["updelay"] == "300"   # MII again with what it had
@@ -925,3 +941,35 @@ def helper_bond(w: World, name: str):  # type: ignore[no-untyped-def]
     from wibond import config
 
     return config.load(str(w.root / "etc" / "wibond.conf")).bond(name)
+
+
+def test_arp_follow_loop_waits_for_changes_and_the_end_of_a_grace(tmp_path) -> None:
+    """follow(): one step per kernel change; while a route is gone it wakes when the grace
+    ends; it ends with the bond."""
+    from wibond import leasearp
+
+    w = World(tmp_path, ARP_LEASE)
+    w.ok("create", "bond0")
+    w.host.ip("addr", "add", "10.1.1.50/24", "dev", "bond0")
+    route = ("default", "via", "10.1.1.1", "dev", "bond0", "metric", "100")
+    w.host.ip("-4", "route", "replace", *route)
+    clock = [1000.0]
+    waits: list[float] = []
+
+    def wait_link_change(timeout: float) -> None:
+        waits.append(round(timeout, 1))
+        if len(waits) == 1:
+            clock[0] += 4.0
+            w.host.ip("-4", "route", "del", *route)     # after 4 s the lease's route goes ...
+        else:
+            clock[0] += timeout                        # ... then the kernel is quiet
+        if len(waits) == 3:
+            w.host.ip("link", "del", "bond0")          # the bond deleted: the end
+
+    w.host.wait_link_change = wait_link_change  # type: ignore[method-assign]
+    said: list[str] = []
+    leasearp.follow(w.host, helper_bond(w, "bond0"), said.append, clock=lambda: clock[0])
+    # ARP at once; the route gone at 1004: woken at the end of the grace (1014), MII then
+    assert waits == [leasearp.RECHECK_S, 10.0, leasearp.RECHECK_S]
+    assert "ARP monitoring of 10.1.1.1" in said[0] and "kept for 10 s" in said[1]
+    assert "MII monitoring every 100 ms: no default route on the bond" in said[2]

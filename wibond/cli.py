@@ -51,7 +51,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                               else choice.describe())
         static = ", ".join(bond.address) or "none"
         print(f"{bond.name}: {bond.mode}, primary {bond.primary}, slaves {slaves}; "
-              f"dhcp {dhcp}; static {static}")
+              f"dhcp {dhcp}; static {static}; monitoring {bond.monitoring()}")
     return EXIT_OK
 
 

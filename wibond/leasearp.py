@@ -13,6 +13,8 @@ runs (dhclient, dhcpcd).
 
 from __future__ import annotations
 
+import time
+
 from . import bondctl
 from .hostio import RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_LINK, Host
 from .model import Bond
@@ -42,12 +44,25 @@ def lease_gateway(host: Host, bond: str) -> tuple[str | None, str]:
 
 # follow()'s state before its first step: neither a router nor None (no router).
 UNKNOWN = ""
+# How long the router stays monitored after its route went: a client rebinding (dhclient's
+# REBOOT, dhcpcd after the bond's carrier dropped) takes it away for a moment, and going back
+# to MII for that would switch to ARP again, which the kernel pays with a round of every
+# slave declared down.
+GRACE_S = 10.0
 
 
-def step(host: Host, bond: Bond, current: str | None, log) -> str | None:  # type: ignore[no-untyped-def]
-    """Bring the bond's monitoring in line with its lease once (CURRENT: the router monitored
-    so far, None for none, UNKNOWN at first); the router now monitored, or None."""
+def step(host: Host, bond: Bond, current: str | None, log, now: float,  # type: ignore[no-untyped-def]
+         lost_at: float | None = None) -> tuple[str | None, float | None]:
+    """Bring the bond's monitoring in line with its lease once. CURRENT: the router monitored
+    so far (None for none, UNKNOWN at first); LOST_AT: when its route went, if it did.
+    Returns the router now monitored (or None) and when its route went (or None)."""
     gateway, why = lease_gateway(host, bond.name)
+    if gateway is None and current not in (None, UNKNOWN):
+        if lost_at is None:
+            log(f"{bond.name}: {why}; ARP monitoring of {current} kept for {GRACE_S:.0f} s")
+            return current, now
+        if now - lost_at < GRACE_S:
+            return current, lost_at
     if gateway != current or gateway is None:
         # Also without a router: what is set is read first and only a difference written.
         bondctl.set_monitoring(host, bond, gateway, log)
@@ -57,13 +72,18 @@ def step(host: Host, bond: Bond, current: str | None, log) -> str | None:  # typ
                 f"every {bond.arp_interval} ms (router from the DHCP lease)")
         else:
             log(f"{bond.name}: MII monitoring every {bond.miimon} ms: {why}")
-    return gateway
+    elif gateway and lost_at is not None:
+        log(f"{bond.name}: the route to {gateway} is back")
+    return gateway, None
 
 
-def follow(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
-    """step() at every change of the bond's links, addresses or routes, until the bond is gone."""
+def follow(host: Host, bond: Bond, log, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    """step() at every change of the bond's links, addresses or routes (and when a grace
+    ends), until the bond is gone."""
     host.watch_links(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE)
     current: str | None = UNKNOWN
+    lost_at: float | None = None
     while bondctl.is_bond(host, bond.name):
-        current = step(host, bond, current, log)
-        host.wait_link_change(RECHECK_S)
+        current, lost_at = step(host, bond, current, log, clock(), lost_at)
+        wait = RECHECK_S if lost_at is None else max(0.1, lost_at + GRACE_S - clock())
+        host.wait_link_change(wait)

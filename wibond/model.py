@@ -128,6 +128,17 @@ class Bond:
         return (bool(self.arp_interval) and GATEWAY_TARGET in self.arp_ip_target
                 and not self.gateway and "ipv4" in self.dhcp)
 
+    def monitoring(self) -> str:
+        """How the links are watched, for people."""
+        if self.arp_interval:
+            targets = ", ".join("the DHCP lease's router" if t == GATEWAY_TARGET and not self.gateway
+                                else (self.gateway if t == GATEWAY_TARGET else t)
+                                for t in self.arp_ip_target)
+            until = f" (MII every {self.miimon} ms until the lease)" if self.arp_follows_lease else ""
+            return (f"ARP every {self.arp_interval} ms to {targets}, validate {self.arp_validate}"
+                    f"{until}")
+        return f"MII every {self.miimon} ms" if self.miimon else "none"
+
     def arp_targets(self, lease_gateway: str | None = None) -> list[str]:
         """The ARP targets to set: `gateway` is the static gateway, else LEASE_GATEWAY (left
         out while there is none)."""

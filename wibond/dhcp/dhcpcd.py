@@ -43,6 +43,14 @@ class Dhcpcd(Client):
             # Also no IPv4LL: a 169.254 address would hide that DHCP failed.
             "noarp",
         ]
+        if bond.arp_interval:
+            # ARP monitoring declares every slave down for a moment when it starts (no slave
+            # has ARP evidence yet) and, in a quiet LAN, at a fault of the active slave's path
+            # (the backups' evidence was its requests): the bond's carrier drops for about a
+            # second. dhcpcd drops the lease at every carrier loss; seen in the lab, the
+            # address and the route to the ARP target went with it, again and again. Like
+            # dhclient, ignore the bond's carrier: the kernel's monitor decides about links.
+            lines.append("nolink")
         if bond.hostname:
             lines.append(f"hostname {conf_word(bond.hostname)}")
         if families == ["ipv4"]:

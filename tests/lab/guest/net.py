@@ -8,7 +8,7 @@ from .util import sh
 SYS = Path("/sys/class/net")
 BOND_ATTRS = ["mode", "slaves", "active_slave", "primary", "primary_reselect", "fail_over_mac",
               "miimon", "updelay", "downdelay", "mii_status", "num_grat_arp", "num_unsol_na",
-              "arp_interval", "arp_ip_target"]
+              "arp_interval", "arp_ip_target", "arp_validate", "arp_missed_max"]
 
 
 def _read(p):

@@ -36,9 +36,10 @@ with Results() as res:
     ready([eth0, wlan0], eth0, arp_target=gw)
     st = bond_state(BOND)
     res.check("the lease's router is the ARP target, MII off, arp_validate all",
-              st["arp_ip_target"] == gw and st["miimon"] == "0", {k: st[k] for k in
-                                                                  ("arp_interval", "arp_ip_target", "miimon")})
-    res.check("wibond-arp@bond0 runs beside the DHCP client", wait_unit("wibond-arp@bond0.service"), "")
+              st["arp_ip_target"] == gw and st["miimon"] == "0" and st["arp_validate"] == "all 3",
+              {k: st[k] for k in ("arp_interval", "arp_ip_target", "miimon", "arp_validate")})
+    res.check("wibond-arp@bond0 runs beside the DHCP client", wait_unit("wibond-arp@bond0.service"),
+              dhcp_units(BOND))
     res.check("its journal says so", f"ARP monitoring of {gw} every 200 ms (router from the DHCP lease)"
               in journal(unit="wibond-arp@bond0.service"), journal(unit="wibond-arp@bond0.service")[-600:])
     out = status_text(BOND)

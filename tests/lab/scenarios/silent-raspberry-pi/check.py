@@ -32,9 +32,11 @@ with Results() as res:
 
     ready([wlan0, wlan1], wlan0, arp_target=gw)
     st = bond_state(BOND)
-    res.check("the static gateway is the ARP target, MII off",
-              st["arp_ip_target"] == gw and st["miimon"] == "0" and st["arp_interval"] == "200",
-              {k: st[k] for k in ("arp_interval", "arp_ip_target", "miimon")})
+    res.check("the static gateway is the ARP target, MII off, arp_validate all, 2 missed",
+              st["arp_ip_target"] == gw and st["miimon"] == "0" and st["arp_interval"] == "200"
+              and st["arp_validate"] == "all 3" and st["arp_missed_max"] == "2",
+              {k: st[k] for k in ("arp_interval", "arp_ip_target", "miimon", "arp_validate",
+                                  "arp_missed_max")})
     out = status_text(BOND)
     res.check("wibond status shows the ARP monitoring", f"monitoring: ARP every 200 ms to {gw}" in out, out)
 
