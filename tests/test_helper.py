@@ -464,6 +464,19 @@ def test_configured_duid_is_used_as_given(tmp_path) -> None:
     assert ":00:04:01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10;" in text
 
 
+def test_dhcpcd_starts_without_its_saved_ipv4_lease(tmp_path) -> None:
+    """A saved lease makes dhcpcd arm its ARP defence, which the next failover trips."""
+    w = World(tmp_path, "[bond0]\ndhcp = ipv4, ipv6\ndhcp_client = dhcpcd\n[[eth0]]\n")
+    db = tmp_path / "var" / "lib" / "dhcpcd"
+    db.mkdir(parents=True)
+    for name in ("bond0.lease", "bond0.lease6", "eth1.lease"):
+        (db / name).write_text("lease")
+    ops = w.ok("dhcp-config", "bond0", "dhcpcd")
+    assert sorted(os.listdir(db)) == ["bond0.lease6", "eth1.lease"]
+    assert "remove /var/lib/dhcpcd/bond0.lease" in ops
+    assert w.ok("dhcp-config", "bond0", "dhcpcd") == []   # nothing left to do
+
+
 def test_no_machine_id_is_a_clear_error(tmp_path) -> None:
     w = archwiki(tmp_path)
     os.unlink(tmp_path / "etc" / "machine-id")

@@ -22,6 +22,8 @@ STATE_DIR = "/var/lib/wibond"
 SYSFS_NET = "/sys/class/net"
 SYSFS_RFKILL = "/sys/class/rfkill"
 DHCP6C_DUID = "/var/lib/dhcpv6/dhcp6c_duid"
+# dhcpcd's database directory on Debian (dhcpcd-base) and Arch alike.
+DHCPCD_DBDIR = "/var/lib/dhcpcd"
 KMSG = "/dev/kmsg"
 # Where programs are: Arch has everything in /usr/bin (/usr/sbin links to it), Debian keeps
 # wpa_supplicant, dhclient, dhcpcd and iw in /usr/sbin (/sbin on an unmerged system).

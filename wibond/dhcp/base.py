@@ -40,6 +40,10 @@ class Client:
         """What files() wrote under /run/wibond, taken away when the client stops."""
         return []
 
+    def stale_files(self, bond: str) -> list[str]:
+        """Files of the client's own that wibond removes before it starts."""
+        return []
+
     def header(self, bond: Bond) -> str:
         return HEADER.format(bond=bond.name, source=paths.CONFIG)
 

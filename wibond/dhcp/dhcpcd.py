@@ -8,6 +8,7 @@ dhcpcd.service and is not read.
 
 from __future__ import annotations
 
+from .. import paths
 from ..formats import conf_word
 from ..model import Bond
 from .base import Client, run_path
@@ -76,6 +77,15 @@ class Dhcpcd(Client):
 
     def run_files(self, bond: str) -> list[str]:
         return [run_path(bond, "dhcpcd.conf")]
+
+    def stale_files(self, bond: str) -> list[str]:
+        # The IPv4 lease dhcpcd saved. Started with one (every boot, every restart) dhcpcd
+        # asks for it again (INIT-REBOOT) and arms its ARP defence of the address whatever
+        # noarp says; the next failover's gratuitous ARP, from the new active slave's MAC,
+        # then "claims" the address, and dhcpcd answers with its old MAC and drops the
+        # address (seen in silent-archwiki: "10 second defence failed"). Without it dhcpcd
+        # asks anew (DISCOVER); the server knows the client identifier: the same address.
+        return [f"{paths.DHCPCD_DBDIR}/{bond}.lease"]
 
 
 DHCPCD = Dhcpcd()

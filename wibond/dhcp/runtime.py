@@ -28,6 +28,9 @@ def configure(host, bond: Bond, client: Client) -> None:  # type: ignore[no-unty
     for path, content in client.files(bond, duid, families).items():
         if host.read_bytes(path) != content:
             host.save_bytes(path, content)
+    for path in client.stale_files(bond.name):
+        if host.exists(path):
+            host.remove(path)
 
 
 def settled(host, bond: str) -> str | None:  # type: ignore[no-untyped-def]
