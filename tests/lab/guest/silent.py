@@ -112,7 +112,8 @@ def measure(res, far, gw, fault, primary, expect, monitor, bond="bond0"):
     log(f"{label}: {out}")
     if monitor == "MII":
         res.figure(f"{label}: {what}: time to failover",
-                   out["switch_ms"] if switched else f"none in {MII_WINDOW_S:.0f} s", "ms" if switched else "")
+                   out["switch_ms"] if switched else f"none in {MII_WINDOW_S:.0f} s",
+                   "ms" if switched else "")
     else:
         res.check(f"{label}: {what}: {expect} takes over", switched and active(bond) in (expect, primary),
                   out)
@@ -124,6 +125,14 @@ def measure(res, far, gw, fault, primary, expect, monitor, bond="bond0"):
     res.figure(f"{label}: failback time", out["failback_ms"], "ms")
     res.figure(f"{label}: pings lost in the failback", out["lost_back"], f"at {PING_MS} ms")
     return out
+
+
+def faults_in_turn(res, far, gw, names, slaves, primary, backup, monitor, arp_target=None):
+    """Each fault of NAMES measured from a ready bond (every slave up, PRIMARY active; under
+    ARP monitoring of ARP_TARGET)."""
+    for fault in names:
+        ready(slaves, primary, arp_target=arp_target if monitor == "ARP" else None)
+        measure(res, far, gw, fault, primary, backup, monitor)
 
 
 def steady(res, gw, seconds, label, bond="bond0"):

@@ -15,10 +15,11 @@ import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, bond_state, fixture, wait_for
 from guest.failover import PING_MS
 from guest.product import dhcp_units, failed_units, global_addrs, journal, status_text, wait_unit, wpa_status
-from guest.silent import CONF, measure, mii_variant, ready, reconfigure, steady
+from guest.silent import CONF, faults_in_turn, measure, mii_variant, ready, reconfigure, steady
 
 BOND = "bond0"
 STEADY_S = 300
+AP_FAULTS = ["ap-uplink", "ap-silent"]
 
 with Results() as res:
     far = fixture()
@@ -55,14 +56,16 @@ with Results() as res:
     with Pinger(gw, interval=PING_MS / 1000) as p:
         wait_for(lambda: p.replies_since(p.now() - 1) >= 50, 60, "pinger steady")
         subprocess.run(["systemctl", "stop", "wibond-arp@bond0.service"], check=False)
-        mii = wait_for(lambda: bond_state(BOND)["arp_interval"] == "0", 60, "MII", raise_on_timeout=False)
+        mii = wait_for(lambda: bond_state(BOND)["arp_interval"] == "0", 60, "MII",
+                       raise_on_timeout=False)
+        st = bond_state(BOND)
         res.check("wibond-arp@ stopped: MII monitoring again, no target left",
-                  bool(mii) and bond_state(BOND)["arp_ip_target"] == "" and bond_state(BOND)["miimon"] == "100",
-                  bond_state(BOND))
+                  bool(mii) and st["arp_ip_target"] == "" and st["miimon"] == "100", st)
         time.sleep(3)
         t_sw = p.now()
         subprocess.run(["systemctl", "start", "wibond-arp@bond0.service"], check=False)
-        arp = wait_for(lambda: bond_state(BOND)["arp_ip_target"] == gw, 60, "ARP again", raise_on_timeout=False)
+        arp = wait_for(lambda: bond_state(BOND)["arp_ip_target"] == gw, 60, "ARP again",
+                       raise_on_timeout=False)
         res.check("wibond-arp@ started: ARP monitoring of the router again", bool(arp), bond_state(BOND))
         ready([eth0, wlan0], eth0, arp_target=gw)
         time.sleep(2)
@@ -97,20 +100,13 @@ with Results() as res:
 
     # -- the radio preferred (the report): the access point's faults
     reconfigure(radio_first, units)
-    ready([eth0, wlan0], wlan0, arp_target=gw)
-    measure(res, far, gw, "ap-uplink", wlan0, eth0, "ARP")
-    ready([eth0, wlan0], wlan0, arp_target=gw)
-    measure(res, far, gw, "ap-silent", wlan0, eth0, "ARP")
+    faults_in_turn(res, far, gw, AP_FAULTS, [eth0, wlan0], wlan0, eth0, "ARP", arp_target=gw)
 
     # -- the same faults with MII monitoring (the default)
     reconfigure(mii_variant(radio_first), units)
-    ready([eth0, wlan0], wlan0)
-    measure(res, far, gw, "ap-uplink", wlan0, eth0, "MII")
-    ready([eth0, wlan0], wlan0)
-    measure(res, far, gw, "ap-silent", wlan0, eth0, "MII")
+    faults_in_turn(res, far, gw, AP_FAULTS, [eth0, wlan0], wlan0, eth0, "MII")
     reconfigure(mii_variant(text), units)
-    ready([eth0, wlan0], eth0)
-    measure(res, far, gw, "cable-silent", eth0, wlan0, "MII")
+    faults_in_turn(res, far, gw, ["cable-silent"], [eth0, wlan0], eth0, wlan0, "MII")
 
     res.check("the address survived it all", global_addrs(BOND, 4) == a4, global_addrs(BOND, 4))
     res.check("no failed units", not failed_units(), failed_units())

@@ -10,10 +10,11 @@ failover, pings lost, failback."""
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Results, bond_state, fixture, wait_for
 from guest.product import failed_units, global_addrs, status_text, wait_unit, wpa_status
-from guest.silent import CONF, measure, mii_variant, ready, reconfigure, steady
+from guest.silent import CONF, faults_in_turn, mii_variant, ready, reconfigure, steady
 
 BOND = "bond0"
 STEADY_S = 300
+AP_FAULTS = ["ap-uplink", "ap-silent"]
 
 with Results() as res:
     far = fixture()
@@ -27,7 +28,8 @@ with Results() as res:
     for w in (wlan0, wlan1):
         wait_for(lambda w=w: wpa_status(w).get("wpa_state") == "COMPLETED", 180, f"{w} associated")
     res.check("each radio on its own access point",
-              far.stations[0]["mac"] in far.ap_stations(ap=0) and far.stations[1]["mac"] in far.ap_stations(ap=1),
+              far.stations[0]["mac"] in far.ap_stations(ap=0)
+              and far.stations[1]["mac"] in far.ap_stations(ap=1),
               {"ap0": far.ap_stations(ap=0), "ap1": far.ap_stations(ap=1)})
 
     ready([wlan0, wlan1], wlan0, arp_target=gw)
@@ -42,15 +44,9 @@ with Results() as res:
 
     steady(res, gw, STEADY_S, "ARP")
 
-    measure(res, far, gw, "ap-uplink", wlan0, wlan1, "ARP")
-    ready([wlan0, wlan1], wlan0, arp_target=gw)
-    measure(res, far, gw, "ap-silent", wlan0, wlan1, "ARP")
-
+    faults_in_turn(res, far, gw, AP_FAULTS, [wlan0, wlan1], wlan0, wlan1, "ARP", arp_target=gw)
     reconfigure(mii_variant(text), units)
-    ready([wlan0, wlan1], wlan0)
-    measure(res, far, gw, "ap-uplink", wlan0, wlan1, "MII")
-    ready([wlan0, wlan1], wlan0)
-    measure(res, far, gw, "ap-silent", wlan0, wlan1, "MII")
+    faults_in_turn(res, far, gw, AP_FAULTS, [wlan0, wlan1], wlan0, wlan1, "MII")
 
     res.check("the static address stayed", global_addrs(BOND, 4) == ["192.168.77.150/24"],
               global_addrs(BOND, 4))
