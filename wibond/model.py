@@ -131,9 +131,7 @@ class Bond:
     def monitoring(self) -> str:
         """How the links are watched, for people."""
         if self.arp_interval:
-            targets = ", ".join("the DHCP lease's router" if t == GATEWAY_TARGET and not self.gateway
-                                else (self.gateway if t == GATEWAY_TARGET else t)
-                                for t in self.arp_ip_target)
+            targets = ", ".join(self.arp_targets(lease_gateway="the DHCP lease's router"))
             until = f" (MII every {self.miimon} ms until the lease)" if self.arp_follows_lease else ""
             return (f"ARP every {self.arp_interval} ms to {targets}, validate {self.arp_validate}"
                     f"{until}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from . import paths
+from .bondctl import KERNEL_ARP_MISSED_MAX
 
 
 def _read(path: str) -> str | None:
@@ -25,7 +26,7 @@ def _word(value: str | None) -> str | None:
 
 
 class SlaveState:
-    __slots__ = ("name", "mac", "mii", "operstate", "wireless", "role", "failures")
+    __slots__ = ("name", "mac", "mii", "operstate", "wireless", "failures")
 
     def __init__(self, name: str) -> None:
         base = f"{paths.SYSFS_NET}/{name}"
@@ -34,7 +35,6 @@ class SlaveState:
         # The bond's verdict on the link: from the carrier under MII monitoring, from the
         # ARP answers under ARP monitoring (a carrier can be up with no answer).
         self.mii = _read(f"{base}/bonding_slave/mii_status")
-        self.role = _read(f"{base}/bonding_slave/state")   # active / backup
         failures = _read(f"{base}/bonding_slave/link_failure_count")
         self.failures = int(failures) if failures and failures.isdigit() else None
         self.operstate = _read(f"{base}/operstate")
@@ -68,7 +68,8 @@ class BondState:
         self.arp_targets = (_read(f"{bonding}/arp_ip_target") or "").split()
         self.arp_validate = _word(_read(f"{bonding}/arp_validate"))
         # Absent before Linux 6.0, which always uses 2.
-        self.arp_missed_max = _number(_read(f"{bonding}/arp_missed_max")) or 2
+        self.arp_missed_max = (_number(_read(f"{bonding}/arp_missed_max"))
+                               or int(KERNEL_ARP_MISSED_MAX))
 
     @property
     def monitor(self) -> str:

@@ -63,7 +63,6 @@ DEFAULTS = {
 # addresses too, like many home routers; "stateful" = DHCPv6 addresses only (RA: M flag, no
 # SLAAC); "ra-stateless" = SLAAC + DHCPv6 for options only; "ra-only" = SLAAC, no DHCPv6.
 V6_MODES = {"slaac", "stateful", "ra-stateless", "ra-only"}
-AP_IF = "ap0"
 AP_IFS = ("ap0", "ap1")
 DEBUGFS = Path("/sys/kernel/debug")
 WIRED_FAR = "wired-far"
@@ -107,7 +106,6 @@ class Fixture:
         self.wired = cfg["wired"]["name"] if cfg["wired"]["enabled"] else None
         self.stations = self.state.get("stations", [])   # [{"ifname","phy","mac","radio_id"}]
         self.ap_mac = self.state.get("ap_mac")
-        self.hostapd_ctrl = str(STATE_DIR / "hostapd")
         self.leasefile = STATE_DIR / "dnsmasq.leases"
 
     # ------------------------------------------------------------------ building (boot time)

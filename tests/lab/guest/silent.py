@@ -11,7 +11,7 @@ from pathlib import Path
 from .failover import PING_MS, STEADY_REPLIES
 from .net import bond_state
 from .pinger import Pinger
-from .product import unit_state, wait_unit
+from .product import wait_unit
 from .util import log, sh, wait_for
 
 CONF = Path("/etc/wibond.conf")
@@ -164,6 +164,3 @@ def mii_variant(text):
     """The same wibond.conf with MII monitoring: the arp_ keys left out."""
     return "".join(ln for ln in text.splitlines(keepends=True) if "arp_" not in ln.split("#")[0])
 
-
-def unit_states(units):
-    return {u: unit_state(u) for u in units}
