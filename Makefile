@@ -18,7 +18,7 @@ HOST_PYTHON     ?= python3
 DESTDIR         ?=
 
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' wibond/__init__.py)
-PACKAGE_FILES := $(wildcard wibond/*.py wibond/*/*.py) wibond/configspec.ini
+PACKAGE_FILES := $(wildcard wibond/*.py wibond/*/*.py) wibond/config/configspec.ini
 SHIPPED_UNITS := $(filter-out units/wibond@.service,$(wildcard units/*.service))
 UDEV_RULES := $(wildcard udev/*.rules)
 MANPAGES := man/wibond.conf.5 man/wibond.8
@@ -36,8 +36,8 @@ all: man
 
 man: $(MANPAGES)
 
-man/wibond.conf.5: man/wibond.conf.5.in wibond/configspec.ini wibond/manpage.py
-	$(HOST_PYTHON) -m wibond.manpage $< $@.tmp
+man/wibond.conf.5: man/wibond.conf.5.in wibond/config/configspec.ini wibond/config/manpage.py
+	$(HOST_PYTHON) -m wibond.config.manpage $< $@.tmp
 	sed -i 's|@VERSION@|$(VERSION)|' $@.tmp
 	mv $@.tmp $@
 

@@ -17,8 +17,8 @@ import os
 import re
 import shlex
 
-from wibond import paths
-from wibond.hostio import Host, HostError, RfkillBlocked
+from wibond.common import paths
+from wibond.runtime.hostio import Host, HostError, RfkillBlocked
 
 NET = "/sys/class/net/"
 BOND_DEFAULTS = {

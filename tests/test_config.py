@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from wibond import config
+from wibond.config import reader
 
 
-def load(text: str) -> config.Loaded:
-    return config.load("/etc/wibond.conf", textwrap.dedent(text))
+def load(text: str) -> reader.Loaded:
+    return reader.load("/etc/wibond.conf", textwrap.dedent(text))
 
 
 def errors(text: str) -> list[str]:
@@ -233,10 +233,10 @@ def test_no_slaves() -> None:
 
 
 def test_missing_and_unreadable_file(tmp_path) -> None:
-    assert str(config.load(str(tmp_path / "nope")).errors[0]).endswith("no such file")
+    assert str(reader.load(str(tmp_path / "nope")).errors[0]).endswith("no such file")
     bad = tmp_path / "bin.conf"
     bad.write_bytes(b"[bond0]\n[[wlan\xff]]\n")
-    assert "is not UTF-8 text" in str(config.load(str(bad)).errors[0])
+    assert "is not UTF-8 text" in str(reader.load(str(bad)).errors[0])
 
 
 def test_warnings_do_not_skip() -> None:

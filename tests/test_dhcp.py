@@ -10,7 +10,9 @@ import sys
 
 import pytest
 
-from wibond import config, dhcp, identity
+from wibond import dhcp
+from wibond.common import identity
+from wibond.config import reader
 from wibond.dhcp import DHCLIENT, DHCP6C, DHCPCD
 from wibond.dhcp import dhcp6c as dhcp6c_module
 
@@ -20,7 +22,7 @@ DUID = bytes.fromhex("00020000ab11617740de1342c3a2")
 
 
 def bond(text: str):
-    loaded = config.load("t.conf", text=text)
+    loaded = reader.load("t.conf", text=text)
     assert not loaded.errors, loaded.errors
     return loaded.bonds[0]
 
@@ -167,6 +169,6 @@ def test_check_names_the_client_boot_will_use(tmp_path) -> None:
 
 
 def test_unknown_dhcp_client_is_refused() -> None:
-    loaded = config.load("t.conf", text="[bond0]\ndhcp_client = udhcpc\n[[eth0]]\n")
+    loaded = reader.load("t.conf", text="[bond0]\ndhcp_client = udhcpc\n[[eth0]]\n")
     assert [str(d) for d in loaded.errors] == \
         ["t.conf:2: error: [bond0] dhcp_client: 'udhcpc' is not one of auto, dhclient, dhcpcd"]

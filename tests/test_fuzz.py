@@ -1,7 +1,7 @@
 """Property-based fuzzing of the config path (hypothesis, fixed seed): hostile and broken
 configs, generated from a grammar of the file and by mutating the bundled examples. For each:
 
-- no exception escapes `config.load`, the plan or the writers' format functions;
+- no exception escapes `reader.load`, the plan or the writers' format functions;
 - a good bond placed beside the broken text always comes up;
 - `wibond check` and the generator agree: no bond with an error is planned, every good bond is;
 - the plan is deterministic and stays inside the generator's directory;
@@ -19,10 +19,12 @@ import re
 from hypothesis import HealthCheck, example, given, seed, settings
 from hypothesis import strategies as st
 
-from wibond import config, dhcp, formats, identity
+from wibond import dhcp
+from wibond.boot.plan import File, Symlink, plan_all
+from wibond.common import formats, identity
+from wibond.config import reader
+from wibond.config.model import wpa_conf_for
 from wibond.dhcp import DHCLIENT, DHCP6C, DHCPCD
-from wibond.model import wpa_conf_for
-from wibond.plan import File, Symlink, plan_all
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -33,7 +35,7 @@ GOOD = f"\n[{GOOD_NAME}]\n    address = 10.9.9.2/24\n    dhcp = ipv4\n    [[zeth
 DUID = identity.default_duid(bytes.fromhex("5ab1e7e57ab1e7e57ab1e7e57ab1e7e5"))
 N = int(os.environ.get("WIBOND_FUZZ_EXAMPLES", "2500"))
 
-SPEC = config._spec()
+SPEC = reader._spec()
 BOND_KEYS = list(SPEC["__many__"].scalars)
 SLAVE_KEYS = list(SPEC["__many__"]["__many__"].scalars)
 
@@ -151,7 +153,7 @@ def check_conf_lines(text: str) -> None:
 def test_hostile_configs(tmp_path_factory, raw: bytes) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "wibond.conf"
     path.write_bytes(raw)
-    loaded = config.load(str(path), shown="/etc/wibond.conf")  # never raises
+    loaded = reader.load(str(path), shown="/etc/wibond.conf")  # never raises
     for diag in loaded.diagnostics:
         assert not re.search(r"[\x00-\x1f\x7f]", str(diag)), str(diag)
     good = loaded.bond(GOOD_NAME)
@@ -164,7 +166,7 @@ def test_hostile_configs(tmp_path_factory, raw: bytes) -> None:
     assert plan == plan_all(loaded.bonds, "/etc/wibond.conf", choices)  # deterministic
     planned = {rel.split("wibond@", 1)[1].split(".service")[0]
                for rel in plan if rel.startswith("wibond@")}
-    from wibond.names import escape_instance
+    from wibond.common.names import escape_instance
     assert planned == {escape_instance(b.name) for b in loaded.bonds}
     for rel, entry in plan.items():
         assert not rel.startswith("/") and ".." not in rel.split("/"), rel

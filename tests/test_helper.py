@@ -9,8 +9,10 @@ import struct
 import pytest
 from fakehost import FakeHost
 
-from wibond import helper, identity, snapshot
-from wibond.match import Device
+from wibond.boot import snapshot
+from wibond.common import identity
+from wibond.config.match import Device
+from wibond.runtime import helper
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
 
@@ -259,7 +261,7 @@ def test_blocked_radio_is_explained_with_how_to_unblock(tmp_path) -> None:
 
 
 def test_wait_unblocked_waits_says_why_once_and_returns_when_unblocked(tmp_path) -> None:
-    from wibond import rfkill
+    from wibond.runtime import rfkill
 
     w = archwiki(tmp_path)
     radio = w.host.links["wlp3s0"]
@@ -280,7 +282,7 @@ def test_wait_unblocked_waits_says_why_once_and_returns_when_unblocked(tmp_path)
 
 
 def test_wait_unblocked_gives_up_when_the_radio_goes(tmp_path) -> None:
-    from wibond import rfkill
+    from wibond.runtime import rfkill
 
     w = archwiki(tmp_path)
     w.host.links["wlp3s0"].rfkill_soft = True
@@ -485,7 +487,7 @@ def test_no_machine_id_is_a_clear_error(tmp_path) -> None:
 
 
 def test_wait_active_waits_for_link_and_mac(tmp_path) -> None:
-    from wibond.dhcp import runtime as dhcp
+    from wibond.runtime import dhcpsteps
 
     w = archwiki(tmp_path)
     w.host.links["enp0s10"].carrier = False
@@ -494,7 +496,7 @@ def test_wait_active_waits_for_link_and_mac(tmp_path) -> None:
     states = []
 
     def sleep(_s: float) -> None:
-        states.append(dhcp.settled(w.host, "bond0"))
+        states.append(dhcpsteps.settled(w.host, "bond0"))
         if len(states) == 3:
             w.host.links["wlp3s0"].carrier = True  # associated
             w.host.links["bond0"].mac = "00:00:00:00:00:00"  # the bond not yet following
@@ -502,7 +504,7 @@ def test_wait_active_waits_for_link_and_mac(tmp_path) -> None:
             w.host._follow_mac(w.host.links["bond0"])
 
     said: list[str] = []
-    dhcp.wait_active(w.host, "bond0", said.append, sleep=sleep)
+    dhcpsteps.wait_active(w.host, "bond0", said.append, sleep=sleep)
     assert states[0] == "no slave has link yet"
     assert states[3] == "the bond has not taken wlp3s0's MAC yet"
     assert said[-1] == "bond0: active slave wlp3s0, MAC 52:54:00:00:00:20"
@@ -713,7 +715,7 @@ def test_a_step_failing_with_its_device_present_fails_at_once(tmp_path, monkeypa
 
 
 def test_a_value_its_file_cannot_hold_is_a_clear_step_failure(tmp_path, monkeypatch) -> None:
-    from wibond import formats
+    from wibond.common import formats
 
     def refuse(_pairs):
         raise formats.FormatError("environment file: '/etc/x\\\\' holds \\\\")
@@ -769,7 +771,7 @@ def test_dhcp_start_writes_the_files_then_waits_for_the_active_slave(tmp_path) -
 
 def generate(tmp_path) -> None:
     """What boot does first: the generator, into systemd's generator directory."""
-    from wibond import generator
+    from wibond.boot import generator
 
     for program in ("dhclient", "dhcp6c"):  # installed, as the generator asks
         path = tmp_path / "usr" / "sbin" / program
@@ -785,9 +787,9 @@ def generate(tmp_path) -> None:
 def test_steps_read_the_config_the_generator_checked_not_the_file(tmp_path, monkeypatch) -> None:
     w = archwiki(tmp_path)
     generate(tmp_path)
-    import wibond.config
+    import wibond.config.reader
 
-    monkeypatch.setattr(wibond.config, "load", lambda *a, **k: pytest.fail("parsed again"))
+    monkeypatch.setattr(wibond.config.reader, "load", lambda *a, **k: pytest.fail("parsed again"))
     w.ok("create", "bond0")
     assert w.host.links["bond0"].bonding["primary"] == "enp0s10"
     assert "changed" not in w.said
@@ -807,7 +809,7 @@ def test_an_edit_without_daemon_reload_is_named_and_waits_for_it(tmp_path) -> No
 def test_a_bond_boot_left_out_is_refused_with_the_generators_reason(tmp_path) -> None:
     w = World(tmp_path, "[bond0]\ndhcp = ipv4\ndhcp_client = dhcpcd\n[[eth0]]\ntype = wired\n")
     w.host.add("eth0", "ether")
-    from wibond import generator
+    from wibond.boot import generator
 
     out = tmp_path / "run" / "systemd" / "generator"
     out.mkdir(parents=True)
@@ -880,7 +882,7 @@ def test_arp_missed_max_on_a_kernel_without_it(tmp_path, extra: str, said: str |
 
 
 def test_arp_gateway_from_the_lease_mii_until_then(tmp_path) -> None:
-    from wibond import leasearp
+    from wibond.runtime import leasearp
 
     w = World(tmp_path, ARP_LEASE)
     w.host.add("eth0", "ether", "52:54:00:00:00:10")
@@ -933,7 +935,7 @@ def test_arp_gateway_from_the_lease_mii_until_then(tmp_path) -> None:
 
 
 def test_arp_unfollow_goes_back_to_mii(tmp_path) -> None:
-    from wibond import bondctl
+    from wibond.runtime import bondctl
 
     w = World(tmp_path, ARP_LEASE)
     w.ok("create", "bond0")
@@ -951,15 +953,15 @@ def test_arp_follow_without_a_lease_target_does_nothing(tmp_path) -> None:
 
 
 def helper_bond(w: World, name: str):  # type: ignore[no-untyped-def]
-    from wibond import config
+    from wibond.config import reader
 
-    return config.load(str(w.root / "etc" / "wibond.conf")).bond(name)
+    return reader.load(str(w.root / "etc" / "wibond.conf")).bond(name)
 
 
 def test_arp_follow_loop_waits_for_changes_and_the_end_of_a_grace(tmp_path) -> None:
     """follow(): one step per kernel change; while a route is gone it wakes when the grace
     ends; it ends with the bond."""
-    from wibond import leasearp
+    from wibond.runtime import leasearp
 
     w = World(tmp_path, ARP_LEASE)
     w.ok("create", "bond0")

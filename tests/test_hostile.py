@@ -10,8 +10,9 @@ import threading
 
 import pytest
 
-from wibond import config, formats
-from wibond.hostio import Host
+from wibond.common import formats
+from wibond.config import reader
+from wibond.runtime.hostio import Host
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -19,11 +20,11 @@ GENERATOR = os.path.join(REPO, "generator", "wibond-generator")
 GOOD = "\n[good]\n    address = 10.1.1.2/24\n    [[eth9]]\n"
 
 
-def load(text: str) -> config.Loaded:
-    return config.load("t.conf", text=text + GOOD)
+def load(text: str) -> reader.Loaded:
+    return reader.load("t.conf", text=text + GOOD)
 
 
-def errors(loaded: config.Loaded) -> list[str]:
+def errors(loaded: reader.Loaded) -> list[str]:
     return [str(d) for d in loaded.errors]
 
 
@@ -112,7 +113,7 @@ def test_a_byte_that_is_not_utf8_costs_only_its_bond(tmp_path) -> None:
     conf = tmp_path / "w.conf"
     conf.write_bytes(b"[bond0]\n[[eth0]]\n[bond1]\nhostname = caf\xe9\n[[eth1]]\n"
                      b"[bond2]\n[[eth2]]\n[bo\xffnd3]\n[[eth3]]\n")
-    loaded = config.load(str(conf))
+    loaded = reader.load(str(conf))
     assert [b.name for b in loaded.bonds] == ["bond0", "bond2"]
     text = errors(loaded)
     assert any(e.startswith(f"{conf}:4: error: [bond1] is not UTF-8 text") for e in text), text
@@ -199,9 +200,9 @@ def test_a_config_others_can_write_is_warned_about(tmp_path) -> None:
     conf = tmp_path / "w.conf"
     conf.write_text("[bond0]\n    address = 10.0.0.2/24\n    [[eth0]]\n")
     conf.chmod(0o666)
-    loaded = config.load(str(conf))
+    loaded = reader.load(str(conf))
     assert [b.name for b in loaded.bonds] == ["bond0"]
-    warnings = [str(d) for d in loaded.diagnostics if d.severity == config.WARNING]
+    warnings = [str(d) for d in loaded.diagnostics if d.severity == reader.WARNING]
     assert any("is writable by every user" in w and "chmod o-w" in w for w in warnings), warnings
 
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from wibond.hostio import Host, HostError, spawn
+from wibond.runtime.hostio import Host, HostError, spawn
 
 
 def test_spawn_returns_exit_code_stdout_and_stderr() -> None:
@@ -96,7 +96,7 @@ def test_a_write_refused_by_rfkill_is_told_apart(tmp_path, monkeypatch) -> None:
     bondctl turns into how to unblock it; other refusals stay plain HostErrors."""
     import errno
 
-    from wibond.hostio import RfkillBlocked
+    from wibond.runtime.hostio import RfkillBlocked
 
     def refuse(code):
         def opener(*_a, **_k):

@@ -20,8 +20,8 @@ EXPECTED = [
     "usr/lib/systemd/system-generators/wibond-generator",
     "usr/lib/systemd/system/wibond@.service",
     "usr/lib/wibond/wibond-helper",
-    "usr/lib/wibond/python/wibond/generator.py",
-    "usr/lib/wibond/python/wibond/configspec.ini",
+    "usr/lib/wibond/python/wibond/boot/generator.py",
+    "usr/lib/wibond/python/wibond/config/configspec.ini",
     "usr/lib/wibond/units/bond-supplicant@.service",
     "usr/lib/wibond/units/bond-wired@.service",
     "usr/lib/wibond/units/dhclient@.service",
@@ -91,7 +91,7 @@ def test_overridden_directories_reach_units_and_code(tmp_path) -> None:
         assert "ExecStartPre=/opt/wibond/wibond-helper join" in f.read()
     with open(dest / "usr/local/lib/systemd/system/wibond@.service") as f:
         assert "/opt/wibond/wibond-helper start %I" in f.read()
-    with open(dest / "opt/wibond/python/wibond/paths.py") as f:
+    with open(dest / "opt/wibond/python/wibond/common/paths.py") as f:
         text = f.read()
     assert 'UNIT_TEMPLATE_DIR = "/opt/wibond/units"' in text
     with open(dest / "usr/local/lib/systemd/system-generators/wibond-generator") as f:

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from wibond import jsonread
+from wibond.common import jsonread
 
 GOOD = ['{"a": [1, -2.5e3, null, true, false, "x\\u00e9\\n\\"q\\""]}', " [] \n", '"s"', "12",
         '{"a": {"b": []}, "c": {}}', '[{"ifindex": 2, "ifname": "bond0", "addr_info": '
@@ -43,9 +43,10 @@ def test_a_units_start_step_imports_no_re_json_typing_or_subprocess() -> None:
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = ("import sys; sys.path.insert(0, sys.argv[1]);"
-            "from wibond import helper, snapshot, formats, rfkill, jsonread;"
-            "from wibond.dhcp import runtime; from wibond.addressing import static_record;"
-            "from wibond.hostio import spawn; spawn(['true']);"
+            "from wibond.runtime import helper, rfkill, dhcpsteps;"
+            "from wibond.boot import snapshot; from wibond.common import formats, jsonread;"
+            "from wibond.runtime.addressing import static_record;"
+            "from wibond.runtime.hostio import spawn; spawn(['true']);"
             "jsonread.loads('[1]'); formats.env_file([('A', 'b')]);"
             "print(*sorted(m for m in ('re', 'json', 'typing', 'subprocess', 'hashlib', 'site',"
             " 'ipaddress', 'locale', 'threading') if m in sys.modules))")

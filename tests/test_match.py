@@ -6,13 +6,13 @@ import textwrap
 
 import pytest
 
-from wibond import config
-from wibond.match import Conflict, Device, find
-from wibond.model import BY_MATCH, BY_NAME, BY_PATTERN
+from wibond.config import reader
+from wibond.config.match import Conflict, Device, find
+from wibond.config.model import BY_MATCH, BY_NAME, BY_PATTERN
 
 
-def load(text: str) -> config.Loaded:
-    return config.load("/etc/wibond.conf", textwrap.dedent(text))
+def load(text: str) -> reader.Loaded:
+    return reader.load("/etc/wibond.conf", textwrap.dedent(text))
 
 
 CONF = """

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from wibond.names import device_unit, escape_instance, escape_path, ifname_problem
+from wibond.common.names import device_unit, escape_instance, escape_path, ifname_problem
 
 SAMPLES = ["wlan0", "wlan-usb", "en-dock.1", ".hidden", "a_b", "x:y", "wlx00c0ca123456"]
 

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from wibond.cli import bond_changes
+from wibond.cli.status import bond_changes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)

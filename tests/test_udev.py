@@ -17,9 +17,9 @@ import subprocess
 
 import pytest
 
-from wibond import helper
-from wibond.names import device_unit, escape_instance, escape_path
-from wibond.plan import MATCH_UNIT
+from wibond.boot.plan import MATCH_UNIT
+from wibond.common.names import device_unit, escape_instance, escape_path
+from wibond.runtime import helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)

@@ -1,3 +1,29 @@
-"""wibond: bonds of Wi-Fi and wired links that stay online, driven by systemd."""
+"""wibond: bonds of Wi-Fi and wired links that stay online, driven by systemd.
+
+The package is laid out as the data flows, one subpackage per phase; every
+import points down this list, never up (tests/test_layers.py keeps it so):
+
+    cli/      the `wibond` command: check, generate, status, monitor
+    runtime/  the steps wibond's units run (wibond-helper): the bond, its
+              slaves, addresses, DHCP clients' files and clean-up, hotplug
+    boot/     the generator: checked config -> a plan of units, written at boot,
+              and the snapshot of the checked config the steps read later
+    dhcp/     the DHCP clients, one backend each: the generator takes their
+              unit and availability, the steps their configuration files
+    config/   wibond.conf in: configspec, parsing, checks, the model (Bond, Slave)
+    common/   what every phase uses: host paths, output formats, names and
+              escaping, the machine's identity (DUID), file trust, JSON reading
+
+Why two pieces sit where they do:
+- dhcp/ serves two phases, the boot plan (which client, its unit) and the
+  run-time steps (its files). It sits below both, above config/; the run-time
+  part that acts on the kernel (configure, wait for the active slave, clean
+  up) is runtime/dhcpsteps.py, so dhcp/ itself never imports runtime/.
+- The snapshot is written at boot and read at run time: it lives in boot/,
+  which runtime/ sits above, as the steps consume what boot produced.
+
+Keep the package's __init__ files free of imports: a step's start on a slow
+board is mostly the interpreter's imports (benchmarks/generator.py).
+"""
 
 __version__ = "0.1.0"

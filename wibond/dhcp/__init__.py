@@ -12,14 +12,16 @@ cannot disagree.
     dhcp_client = auto       the pair when every client the bond's `dhcp`
                              needs is installed, else dhcpcd when it is
 
-Every client identifies the machine the same way (identity.py): the DUID
+Every client identifies the machine the same way (common/identity.py): the DUID
 from /etc/machine-id, and for DHCPv4 a client identifier made of the IAID
 and that DUID (RFC 4361), never the MAC, which changes on every failover.
+What acts on the kernel for a client at run time (configure, wait for the
+active slave, clean up) is runtime/dhcpsteps.py.
 """
 
 from __future__ import annotations
 
-from ..model import Bond
+from ..config.model import Bond
 from .base import Client
 from .dhclient import DHCLIENT
 from .dhcp6c import DHCP6C

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..formats import conf_string, conf_word, env_file
-from ..model import Bond
+from ..common.formats import conf_string, conf_word, env_file
+from ..config.model import Bond
 from .base import Client, run_path
 
 
@@ -14,7 +14,7 @@ class Dhclient(Client):
     packages = (("Arch", "pacman -S dhclient"), ("Debian", "apt install isc-dhcp-client"))
 
     def conf(self, bond: Bond, duid: bytes) -> str:
-        from .. import identity  # hashlib: off the generator's path
+        from ..common import identity  # hashlib: off the generator's path
 
         cid = identity.hexcolon(identity.client_id(bond.name, duid))
         lines = [self.header(bond), f"send dhcp-client-identifier {conf_word(cid)};"]

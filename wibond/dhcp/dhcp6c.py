@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import struct
 
-from .. import paths
-from ..formats import conf_word
-from ..model import Bond
+from ..common import paths
+from ..common.formats import conf_word
+from ..config.model import Bond
 from .base import Client, run_path
 
 
@@ -23,7 +23,7 @@ class Dhcp6c(Client):
     packages = (("Arch", "the AUR package wide-dhcpv6"), ("Debian", "apt install wide-dhcpv6-client"))
 
     def conf(self, bond: Bond) -> str:
-        from .. import identity  # hashlib: off the generator's path
+        from ..common import identity  # hashlib: off the generator's path
 
         ia = conf_word(identity.iaid(bond.name))
         return "\n".join([

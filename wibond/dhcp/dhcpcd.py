@@ -8,9 +8,9 @@ dhcpcd.service and is not read.
 
 from __future__ import annotations
 
-from .. import paths
-from ..formats import conf_word
-from ..model import Bond
+from ..common import paths
+from ..common.formats import conf_word
+from ..config.model import Bond
 from .base import Client, run_path
 
 
@@ -21,7 +21,7 @@ class Dhcpcd(Client):
     packages = (("Arch", "pacman -S dhcpcd"), ("Debian", "apt install dhcpcd-base"))
 
     def conf(self, bond: Bond, duid: bytes, families: list[str]) -> str:
-        from .. import identity  # hashlib: off the generator's path
+        from ..common import identity  # hashlib: off the generator's path
 
         lines = [
             self.header(bond),

@@ -24,11 +24,11 @@ For each bond:
 
 from __future__ import annotations
 
-from . import paths
-from .dhcp import Choice
-from .formats import unit_value
-from .model import Bond, Slave
-from .names import device_unit, escape_instance
+from ..common import paths
+from ..common.formats import unit_value
+from ..common.names import device_unit, escape_instance
+from ..config.model import Bond, Slave
+from ..dhcp import Choice
 
 GENERATOR = "wibond-generator"
 DROPIN = "50-wibond.conf"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 
-from . import paths
+from ..common import paths
+from ..config.model import Bond
 from .hostio import Host, HostError, RfkillBlocked
-from .model import Bond
 
 NET = paths.SYSFS_NET
 BONDING_MASTERS = f"{NET}/bonding_masters"
@@ -222,7 +222,7 @@ def _stable_secret(host: Host, bond: Bond, log) -> None:  # type: ignore[no-unty
     path = f"/proc/sys/net/ipv6/conf/{bond.name}/stable_secret"
     if not host.exists(path):
         return  # IPv6 is off on this machine
-    from .identity import IdentityError, stable_secret
+    from ..common.identity import IdentityError, stable_secret
 
     try:
         secret = stable_secret(host, bond.name)

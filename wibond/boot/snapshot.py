@@ -14,7 +14,7 @@ run by hand on a machine whose generator has not run) a step reads wibond.conf i
 
 from __future__ import annotations
 
-from .model import Bond, Diagnostic, Loaded, Slave, stamp
+from ..config.model import Bond, Diagnostic, Loaded, Slave, stamp
 
 # systemd's normal generator directory for the system manager, and the file in it.
 GENERATOR_DIR = "/run/systemd/generator"
@@ -46,7 +46,7 @@ def _bond(bond: Bond) -> dict:
 def loads(text: bytes) -> Loaded | None:
     """The Loaded a snapshot holds (its stamp the file's when the generator read it); None
     when TEXT is not a snapshot this wibond wrote."""
-    from .jsonread import loads as read_json
+    from ..common.jsonread import loads as read_json
 
     try:
         data = read_json(text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from . import paths
+from ..common import paths
 
 
 class Switch:

@@ -11,7 +11,7 @@ import sys
 from configobj import ConfigObj, Section
 from validate import Validator
 
-from .config import SPEC_PATH
+from .reader import SPEC_PATH
 
 _TYPES = {
     "integer": "integer",

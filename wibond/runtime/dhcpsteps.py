@@ -6,15 +6,15 @@ its MAC: `wait_active` waits for that state, never for a fixed time.
 
 from __future__ import annotations
 
-from .. import bondctl
-from ..bondctl import HelperError
-from ..model import Bond
-from . import FAMILIES, IPV4, IPV6, Client
+from ..config.model import Bond
+from ..dhcp import FAMILIES, IPV4, IPV6, Client
+from . import bondctl
+from .bondctl import HelperError
 
 
 def configure(host, bond: Bond, client: Client) -> None:  # type: ignore[no-untyped-def]
     """Write CLIENT's files for BOND (the configuration, and a DUID file where it keeps one)."""
-    from .. import identity  # hashlib: not for the steps that only clean up
+    from ..common import identity  # hashlib: not for the steps that only clean up
 
     try:
         duid = identity.duid(host, bond.duid)
@@ -71,7 +71,7 @@ def wait_active(host, bond: str, log, sleep=None, recheck: float = 1.0) -> None:
 
 def clean(host, bond: str, client: Client, families: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Take back what CLIENT put on the bond for FAMILIES; keep the static setup."""
-    from ..addressing import static_record
+    from .addressing import static_record
 
     if bondctl.exists(host, bond):
         static = static_record(host, bond)

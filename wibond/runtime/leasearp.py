@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 
+from ..config.model import Bond
 from . import bondctl
 from .hostio import RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_LINK, Host
-from .model import Bond
 
 # A recheck however quiet the kernel is (a missed netlink message must not pin a state).
 RECHECK_S = 30.0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import os
 
-from . import paths
+from ..common import paths
 
 # A step is one Python start on a slow board: every import counts, so the heavier modules
 # (shutil) are imported where they are used, and subprocess (spawn), json (jsonread) and
@@ -130,7 +130,7 @@ class Host:
         return self._ip_json(f"-{family}", "route", "show", "dev", name)
 
     def _ip_json(self, *args: str) -> list[dict[str, Any]]:
-        from .jsonread import loads
+        from ..common.jsonread import loads
 
         try:
             code, out, _err = spawn([self._ip, "-j", *args])

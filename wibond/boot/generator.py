@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import sys
 
-from . import config, dhcp, paths, snapshot
-from .model import Bond, Diagnostic
-from .names import escape_instance
+from .. import dhcp
+from ..common import paths
+from ..common.names import escape_instance
+from ..config import reader
+from ..config.model import Bond, Diagnostic
+from . import snapshot
 from .plan import File, Plan, plan_all
 from .writer import WriteError, write_plan
 
@@ -52,9 +55,9 @@ def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-unty
     """Check the config, write units for every good bond. 0, or 1 if some bond was skipped."""
     if not os.path.lexists(config_path):
         return 0  # installed, not configured: nothing to do (a dangling link is reported)
-    loaded = config.load(config_path, shown=paths.CONFIG)
+    loaded = reader.load(config_path, shown=paths.CONFIG)
     for diag in loaded.diagnostics:
-        log(ERR if diag.severity == config.ERROR else WARNING, str(diag))
+        log(ERR if diag.severity == reader.ERROR else WARNING, str(diag))
     skipped = sorted({d.bond for d in loaded.errors if d.bond})
     for name in skipped:
         log(ERR, f"{name}: not brought up because of the errors above; `wibond check` lists them")
@@ -76,14 +79,14 @@ def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-unty
     return 1 if loaded.errors or problems else 0
 
 
-def boot_plan(loaded: config.Loaded) -> tuple[Plan, list[Bond], dict[str, dhcp.Choice],
+def boot_plan(loaded: reader.Loaded) -> tuple[Plan, list[Bond], dict[str, dhcp.Choice],
                                               list[tuple[str, str]]]:
     """What boot writes for LOADED: the plan (units and the snapshot of the checked config
     their steps read), the bonds brought up, their DHCP clients, and (bond, why) for those
     left out."""
     bonds, choices, problems = boot_bonds(loaded.bonds)
     plan = plan_all(bonds, paths.CONFIG, choices)
-    left_out = [Diagnostic(config.ERROR, loaded.path, f"not brought up: {problem}",
+    left_out = [Diagnostic(reader.ERROR, loaded.path, f"not brought up: {problem}",
                            section=(name,)) for name, problem in problems]
     plan[snapshot.REL] = File(snapshot.dumps(loaded, bonds, loaded.errors + left_out))
     return plan, bonds, choices, problems

@@ -6,9 +6,10 @@ clean-up keeps it and the bond's stop takes back exactly that.
 
 from __future__ import annotations
 
-from . import bondctl, formats
+from ..common import formats
+from ..config.model import Bond
+from . import bondctl
 from .hostio import HostError
-from .model import Bond
 
 RESOLV_CONF = "/etc/resolv.conf"
 RESOLV_HEADER = "# Written by wibond for {bond}; the previous file comes back when the bond stops.\n"
@@ -19,7 +20,7 @@ def _record_path(bond: str) -> str:
 
 
 def static_record(host, bond: str) -> dict:  # type: ignore[no-untyped-def]
-    from .jsonread import loads
+    from ..common.jsonread import loads
 
     raw = host.read_bytes(_record_path(bond))
     try:

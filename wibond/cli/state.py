@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from . import paths
-from .bondctl import KERNEL_ARP_MISSED_MAX
+from ..common import paths
+from ..runtime.bondctl import KERNEL_ARP_MISSED_MAX
 
 
 def _read(path: str) -> str | None:

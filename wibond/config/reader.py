@@ -16,10 +16,23 @@ import re
 from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_extra_values
 from validate import ValidateError, Validator, VdtValueTooLongError
 
+from ..common.names import ifname_problem, is_pattern, label_problem, pattern_problem
 from . import checks, match
-from .model import (BY_MATCH, BY_NAME, BY_PATTERN, ERROR, GATEWAY_TARGET, WARNING, WIRELESS, Bond,
-                    Diagnostic, Loaded, Slave, default_type, stamp)
-from .names import ifname_problem, is_pattern, label_problem, pattern_problem
+from .model import (
+    BY_MATCH,
+    BY_NAME,
+    BY_PATTERN,
+    ERROR,
+    GATEWAY_TARGET,
+    WARNING,
+    WIRELESS,
+    Bond,
+    Diagnostic,
+    Loaded,
+    Slave,
+    default_type,
+    stamp,
+)
 
 SPEC_PATH = os.path.join(os.path.dirname(__file__), "configspec.ini")
 
@@ -131,7 +144,7 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
     path = shown or path
     report = _Reporter(path, index)
     if from_file:
-        from .trust import problems
+        from ..common.trust import problems
 
         for problem in problems(file_path, shown or file_path):
             report(WARNING, (), None, problem)

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from validate import VdtTypeError, VdtValueError, VdtValueTooLongError
 
+from ..common.names import ifname_problem, pattern_problem
 from .model import GATEWAY_TARGET
-from .names import ifname_problem, pattern_problem
 
 
 class CheckError(VdtValueError):

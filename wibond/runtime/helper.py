@@ -33,11 +33,12 @@ from __future__ import annotations
 import os
 import sys
 
-from . import bondctl, paths
+from ..common import paths
+from ..common.names import ifname_problem
+from ..config.model import Bond, Loaded, Slave, wpa_conf_for
+from . import bondctl
 from .bondctl import HelperError
 from .hostio import Host, HostError
-from .model import Bond, Loaded, Slave, wpa_conf_for
-from .names import ifname_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
@@ -84,7 +85,7 @@ class Runtime:
         """What the generator read from wibond.conf (snapshot.py); the file itself when
         there is no snapshot."""
         if self._loaded is None:
-            from . import snapshot
+            from ..boot import snapshot
 
             handed = snapshot.read(self.host, paths.CONFIG)
             if handed is not None:
@@ -96,9 +97,9 @@ class Runtime:
             else:
                 # Imported here: configobj is a good part of a step's start on a slow CPU.
                 _site_packages()
-                from . import config
+                from ..config import reader
 
-                self._loaded = config.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
+                self._loaded = reader.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
         return self._loaded
 
     def bond(self, name: str) -> Bond:
@@ -112,7 +113,7 @@ class Runtime:
         raise HelperError(f"{name} is not a bond in {paths.CONFIG}")
 
     def device(self, ifname: str):  # type: ignore[no-untyped-def]
-        from .match import Device
+        from ..config.match import Device
 
         lookup = self._lookup
         if lookup is None:
@@ -128,7 +129,7 @@ class Runtime:
     def find(self, ifname: str) -> tuple[Bond, Slave] | None:
         """The (bond, section) IFNAME belongs to, or None; asks udev only when a pattern or
         labelled section could claim it."""
-        from . import match
+        from ..config import match
 
         for bond in self.loaded.bonds:
             for slave in bond.named_slaves:
@@ -211,13 +212,13 @@ def cmd_slave_env(rt: Runtime, bond: str, ifname: str) -> None:
             raise HelperError(
                 f"{ifname}: the wpa_supplicant configuration {conf} does not exist; write it "
                 f"(wpa_passphrase SSID >> {conf}) or set wpa_conf in [{bond}] [[{section.name}]]")
-        from .trust import problems
+        from ..common.trust import problems
 
         for problem in problems(paths.host(conf), conf):
             rt.out.warning(f"{ifname}: {problem}")
         lines = [("WPA_CONF", conf), ("WPA_DRIVER", section.driver),
                  ("BITRATES", section.bitrates or "")]
-    from .formats import env_file
+    from ..common.formats import env_file
 
     text = env_file(lines)
     path = slave_env_path(bond, ifname)
@@ -252,23 +253,23 @@ def cmd_dhcp_start(rt: Runtime, bond: str, client: str) -> None:
 
 
 def cmd_dhcp_config(rt: Runtime, bond: str, client: str) -> None:
-    from . import dhcp
-    from .dhcp import runtime
+    from .. import dhcp
+    from . import dhcpsteps
 
-    runtime.configure(rt.host, rt.bond(bond), dhcp.client(client))
+    dhcpsteps.configure(rt.host, rt.bond(bond), dhcp.client(client))
 
 
 def cmd_wait_active(rt: Runtime, bond: str) -> None:
-    from .dhcp import runtime
+    from . import dhcpsteps
 
-    runtime.wait_active(rt.host, bond, rt.out.info)
+    dhcpsteps.wait_active(rt.host, bond, rt.out.info)
 
 
 def cmd_dhcp_clean(rt: Runtime, bond: str, client: str, families: str) -> None:
-    from . import dhcp
-    from .dhcp import runtime
+    from .. import dhcp
+    from . import dhcpsteps
 
-    runtime.clean(rt.host, bond, dhcp.client(client), families.split(","))
+    dhcpsteps.clean(rt.host, bond, dhcp.client(client), families.split(","))
 
 
 def cmd_arp_follow(rt: Runtime, bond: str) -> None:
@@ -391,7 +392,7 @@ def _stop_own_unit(rt: Runtime, step: str, gone: str) -> None:
 def _format_error() -> tuple[type, ...]:
     """formats.FormatError when a step has imported formats (re costs a step on a slow board
     a tenth of a second; the steps that write no file never import it)."""
-    module = sys.modules.get(f"{__package__}.formats")
+    module = sys.modules.get(__package__.rpartition(".")[0] + ".common.formats")
     return (module.FormatError,) if module else ()
 
 
@@ -413,7 +414,7 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
         return _usage(out, f"{args[0]} takes {len(kinds)} argument(s): {' '.join(kinds).upper()}")
     for i, (kind, value) in enumerate(zip(kinds, values)):
         if kind == "client":
-            from .dhcp import CLIENTS
+            from ..dhcp import CLIENTS
 
             if value not in CLIENTS:
                 return _usage(out, f"{value!r} is not a DHCP client wibond runs "

@@ -12,10 +12,11 @@ primary one, and the other becomes primary.
 
 from __future__ import annotations
 
-from . import bondctl, paths
-from .model import Bond, Slave
-from .names import escape_instance
-from .plan import slave_template
+from ..boot.plan import slave_template
+from ..common import paths
+from ..common.names import escape_instance
+from ..config.model import Bond, Slave
+from . import bondctl
 
 
 def unit_for(bond: Bond, section: Slave, ifname: str) -> str:

@@ -6,7 +6,7 @@ talk to udev.
 
 from __future__ import annotations
 
-from .match import Device
+from ..config.match import Device
 
 
 def from_udev(dev) -> Device:  # type: ignore[no-untyped-def]
