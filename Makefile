@@ -93,7 +93,7 @@ test check:
 # DEMO_SCENARIO=raspberry-pi (or any lab scenario) shows another.
 DEMO_SCENARIO ?= archwiki
 demo:
-	$(HOST_PYTHON) tests/lab/labrun.py run $(DEMO_SCENARIO) --console-journal \
+	$(HOST_PYTHON) tests/lab/host/labrun.py run $(DEMO_SCENARIO) --console-journal \
 		--follow 'wibond-demo\||wibond|bond0|supplicant|dhclient|dhcp6c'
 
 # Without the lab: check each bundled example and show the units boot would make from it.
@@ -117,7 +117,7 @@ bench:
 # mac80211_hwsim. lab-image builds or refreshes the cached guest image (a no-op when current);
 # lab runs the scenarios of tests/test_lab.py (LAB_SCENARIOS=... to pick some by name).
 lab-image:
-	for suite in bookworm trixie sid; do $(HOST_PYTHON) tests/lab/build-image --suite $$suite || exit 1; done
+	for suite in bookworm trixie sid; do $(HOST_PYTHON) tests/lab/host/build-image --suite $$suite || exit 1; done
 
 # LAB_SUITE=bookworm|trixie|sid and LAB_ARCH=amd64|arm64 pick the guest for LAB_SCENARIOS
 # (arm64: the Raspberry Pi's architecture, wibond installed from its Arch package; on demand,
@@ -125,7 +125,7 @@ lab-image:
 LAB_SUITE ?= $(or $(WIBOND_LAB_SUITE),bookworm)
 LAB_ARCH  ?= $(or $(WIBOND_LAB_ARCH),amd64)
 lab:
-	$(if $(LAB_SCENARIOS),$(HOST_PYTHON) tests/lab/labrun.py run --suite $(LAB_SUITE) --arch $(LAB_ARCH) --jobs 2 $(LAB_SCENARIOS),WIBOND_LAB=1 $(HOST_PYTHON) -m pytest -q -rs tests/test_lab.py)
+	$(if $(LAB_SCENARIOS),$(HOST_PYTHON) tests/lab/host/labrun.py run --suite $(LAB_SUITE) --arch $(LAB_ARCH) --jobs 2 $(LAB_SCENARIOS),WIBOND_LAB=1 $(HOST_PYTHON) -m pytest -q -rs tests/test_lab.py)
 
 # A source tarball of the files git tracks, as they are in this checkout.
 DIST := dist/wibond-$(VERSION).tar.gz

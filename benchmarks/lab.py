@@ -25,7 +25,7 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "tests", "lab"))
+sys.path.insert(0, os.path.join(REPO, "tests", "lab", "host"))
 import labrun  # noqa: E402
 
 RESULTS = os.path.join(REPO, "benchmarks", "results")

@@ -24,7 +24,7 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "lab"))
+sys.path.insert(0, os.path.join(HERE, "lab", "host"))
 import labrun  # noqa: E402
 
 # Add new scenarios here (a directory under tests/lab/scenarios/ with check.py).

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lab", "host"))
+import boot  # noqa: E402
+import deadlines  # noqa: E402
 import labrun  # noqa: E402
 
 EARLY = "[    1.385416] alg: self-tests for CTR-KDF (hmac(sha256)) passed\n"
@@ -20,37 +22,37 @@ def console(tmp_path, text):
 
 
 def test_a_short_lockup_is_slowness_not_a_hang(tmp_path) -> None:
-    assert labrun._kernel_hang(console(tmp_path, EARLY + LOCKUP.format(t=28, s=26))) is None
+    assert boot._kernel_hang(console(tmp_path, EARLY + LOCKUP.format(t=28, s=26))) is None
 
 
 def test_a_long_lockup_before_userspace_is_a_hang_worth_another_boot(tmp_path) -> None:
-    why = labrun._kernel_hang(console(tmp_path, EARLY + LOCKUP.format(t=28, s=26)
+    why = boot._kernel_hang(console(tmp_path, EARLY + LOCKUP.format(t=28, s=26)
                                       + LOCKUP.format(t=56, s=52)))
     assert why is not None and why.startswith("before userspace") and "stuck for 52s" in why
 
 
 def test_a_long_lockup_after_userspace_is_reported_as_such(tmp_path) -> None:
-    why = labrun._kernel_hang(console(tmp_path, EARLY + INIT + LOCKUP.format(t=99, s=60)))
+    why = boot._kernel_hang(console(tmp_path, EARLY + INIT + LOCKUP.format(t=99, s=60)))
     assert why is not None and why.startswith("after userspace")
 
 
 def test_no_console_no_hang(tmp_path) -> None:
-    assert labrun._kernel_hang(tmp_path / "missing.log") is None
-    assert labrun._kernel_hang(console(tmp_path, EARLY + INIT)) is None
+    assert boot._kernel_hang(tmp_path / "missing.log") is None
+    assert boot._kernel_hang(console(tmp_path, EARLY + INIT)) is None
 
 
 def test_deadlines_scale_with_the_suite_and_the_machine(monkeypatch) -> None:
-    monkeypatch.setattr(labrun, "_host_scale", [])
+    monkeypatch.setattr(deadlines, "_host_scale", [])
     monkeypatch.setenv("WIBOND_LAB_SCALE", "2")
-    assert labrun.deadline_scale("bookworm") == 2.0
-    assert labrun.deadline_scale("sid") == 3.0
-    monkeypatch.setattr(labrun, "_host_scale", [])
+    assert deadlines.deadline_scale("bookworm") == 2.0
+    assert deadlines.deadline_scale("sid") == 3.0
+    monkeypatch.setattr(deadlines, "_host_scale", [])
     monkeypatch.delenv("WIBOND_LAB_SCALE")
-    monkeypatch.setattr(labrun, "_probe", lambda: labrun.PROBE_IDLE_S * 3)  # a busy machine
-    assert labrun.deadline_scale("bookworm") == 3.0
-    monkeypatch.setattr(labrun, "_host_scale", [])
-    monkeypatch.setattr(labrun, "_probe", lambda: labrun.PROBE_IDLE_S / 2)  # a faster one
-    assert labrun.deadline_scale("trixie") == 1.2  # never shorter than measured here
+    monkeypatch.setattr(deadlines, "_probe", lambda: deadlines.PROBE_IDLE_S * 3)  # a busy machine
+    assert deadlines.deadline_scale("bookworm") == 3.0
+    monkeypatch.setattr(deadlines, "_host_scale", [])
+    monkeypatch.setattr(deadlines, "_probe", lambda: deadlines.PROBE_IDLE_S / 2)  # a faster one
+    assert deadlines.deadline_scale("trixie") == 1.2  # never shorter than measured here
 
 
 def test_run_matrix_runs_every_suites_boots_in_one_pool(monkeypatch, tmp_path) -> None:

@@ -92,7 +92,7 @@ wait_for.last_elapsed = None
 
 def say(msg):
     """Narrate: to check.log and, prefixed "wibond-demo|", to the serial console, where
-    `labrun.py run --follow` (make demo) shows it live."""
+    `host/labrun.py run --follow` (make demo) shows it live."""
     log(msg)
     try:
         with open("/dev/console", "w") as con:

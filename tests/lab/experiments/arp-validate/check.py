@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Experiment (issue 13): which kernel ARP-monitor settings see silent faults on Wi-Fi slaves.
 
-Not a test: run it on demand (python3 tests/lab/labrun.py run tests/lab/experiments/arp-validate
+Not a test: run it on demand (python3 tests/lab/host/labrun.py run tests/lab/experiments/arp-validate
 --suite sid) and read result.json's notes and out/arpexp/rows.json.  The bond is made by wibond
 from etc/wibond.conf (MII); each trial then switches the monitoring through sysfs, waits for a
 settled bond, applies one fault under a 10 ms ping and clears it.  Results of the run that
