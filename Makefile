@@ -19,7 +19,11 @@ DESTDIR         ?=
 
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' wibond/__init__.py)
 PACKAGE_FILES := $(wildcard wibond/*.py wibond/*/*.py) wibond/config/configspec.ini
-SHIPPED_UNITS := $(filter-out units/wibond@.service,$(wildcard units/*.service))
+# Units systemd loads by name from UNITDIR (they must outlive a daemon-reload that drops a
+# bond's generated units: a running wibond-arp@ keeps its ordering and its stop); the other
+# templates go to UNITTEMPLATEDIR, linked per bond by the generator.
+SYSTEM_UNITS := units/wibond@.service units/wibond-arp@.service
+SHIPPED_UNITS := $(filter-out $(SYSTEM_UNITS),$(wildcard units/*.service))
 UDEV_RULES := $(wildcard udev/*.rules)
 MANPAGES := man/wibond.conf.5 man/wibond.8
 
@@ -62,11 +66,14 @@ install: man
 	chmod 755 $(DESTDIR)$(GENERATORDIR)/wibond-generator $(DESTDIR)$(LIBEXECDIR)/wibond-helper \
 		$(DESTDIR)$(BINDIR)/wibond
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UNITTEMPLATEDIR)
-	$(SUBST) units/wibond@.service > $(DESTDIR)$(UNITDIR)/wibond@.service
+	for f in $(SYSTEM_UNITS); do \
+		$(SUBST) $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f) || exit 1; \
+	done
 	for f in $(SHIPPED_UNITS); do \
 		$(SUBST) $$f > $(DESTDIR)$(UNITTEMPLATEDIR)/$$(basename $$f) || exit 1; \
 	done
-	chmod 644 $(DESTDIR)$(UNITDIR)/wibond@.service $(DESTDIR)$(UNITTEMPLATEDIR)/*.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/wibond@.service $(DESTDIR)$(UNITDIR)/wibond-arp@.service \
+		$(DESTDIR)$(UNITTEMPLATEDIR)/*.service
 	install -d $(DESTDIR)$(UDEVRULESDIR)
 	for f in $(UDEV_RULES); do \
 		$(SUBST) $$f > $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f) && \
@@ -79,7 +86,7 @@ install: man
 
 uninstall:
 	rm -f $(DESTDIR)$(GENERATORDIR)/wibond-generator $(DESTDIR)$(BINDIR)/wibond
-	rm -f $(DESTDIR)$(UNITDIR)/wibond@.service
+	rm -f $(DESTDIR)$(UNITDIR)/wibond@.service $(DESTDIR)$(UNITDIR)/wibond-arp@.service
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 	for f in $(UDEV_RULES); do rm -f $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f); done
 	rm -f $(DESTDIR)$(MANDIR)/man5/wibond.conf.5 $(DESTDIR)$(MANDIR)/man8/wibond.8

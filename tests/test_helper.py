@@ -13,6 +13,7 @@ from wibond.boot import snapshot
 from wibond.common import identity
 from wibond.config.match import Device
 from wibond.runtime import helper
+from wibond.runtime.hostio import HostError
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
 
@@ -988,3 +989,59 @@ def test_arp_follow_loop_waits_for_changes_and_the_end_of_a_grace(tmp_path) -> N
     assert waits == [leasearp.RECHECK_S, 10.0, leasearp.RECHECK_S]
     assert "ARP monitoring of 10.1.1.1" in said[0] and "kept for 10 s" in said[1]
     assert "MII monitoring every 100 ms: no default route on the bond" in said[2]
+
+
+def _deleted_at_first_write(w: World, path_part: str) -> None:
+    """The bond deleted (its own unit stopping) just before this step's first write to it."""
+    real = w.host.write
+
+    def write(path: str, value: str) -> None:
+        if path_part in path and "bond0" in w.host.links:
+            w.host.ip("link", "del", "bond0")
+        real(path, value)
+
+    w.host.write = write  # type: ignore[method-assign]
+
+
+def test_arp_unfollow_of_a_bond_deleted_meanwhile_is_done_not_failed(tmp_path) -> None:
+    """systemctl restart wibond@bond0: the bond's stop deleted it while wibond-arp@'s stop put
+    MII back (CI, silent-archwiki): nothing left to put back is success."""
+    from wibond.runtime import bondctl
+
+    w = World(tmp_path, ARP_LEASE)
+    w.ok("create", "bond0")
+    bondctl.set_monitoring(w.host, helper_bond(w, "bond0"), "10.1.1.1", lambda _m: None)
+    _deleted_at_first_write(w, "/bonding/")
+    w.ok("arp-unfollow", "bond0")
+    assert "bond0: gone; no monitoring to put back" in w.said
+
+
+def test_arp_unfollow_still_fails_when_the_bond_refuses(tmp_path) -> None:
+    from wibond.runtime import bondctl
+
+    w = World(tmp_path, ARP_LEASE)
+    w.ok("create", "bond0")
+    bondctl.set_monitoring(w.host, helper_bond(w, "bond0"), "10.1.1.1", lambda _m: None)
+    real = w.host.write
+
+    def refuse(path: str, value: str) -> None:
+        if path.endswith("/arp_interval"):
+            raise HostError(f"cannot write {value!r} to {path}: Invalid argument")
+        real(path, value)
+
+    w.host.write = refuse  # type: ignore[method-assign]
+    assert w.run("arp-unfollow", "bond0") == 1
+    assert "cannot set arp_interval = 0" in w.said
+
+
+def test_arp_follow_ends_when_the_bond_goes_mid_step(tmp_path) -> None:
+    from wibond.runtime import leasearp
+
+    w = World(tmp_path, ARP_LEASE)
+    w.ok("create", "bond0")
+    w.host.ip("addr", "add", "10.1.1.50/24", "dev", "bond0")
+    w.host.ip("-4", "route", "replace", "default", "via", "10.1.1.1", "dev", "bond0")
+    _deleted_at_first_write(w, "/bonding/")
+    w.host.wait_link_change = lambda _t: pytest.fail("the loop went on")  # type: ignore[method-assign]
+    leasearp.follow(w.host, helper_bond(w, "bond0"), lambda _m: None)  # returns, no raise
+    assert "bond0" not in w.host.links

@@ -220,3 +220,38 @@ def test_a_wpa_file_another_user_owns_is_warned_about_by_check(tmp_path) -> None
     assert proc.returncode == 0
     assert "[bond0] [[wlan0]] /etc/wpa_supplicant/wpa_supplicant.conf is owned by user 65534" \
         in proc.stderr, proc.stderr
+
+
+def test_a_comment_that_is_not_utf8_costs_nothing(tmp_path) -> None:
+    conf = tmp_path / "w.conf"
+    conf.write_bytes(b"[bond0]\n# K\xfcche, from an old editor\n[[eth0]]\n  # \xe9t\xe9\n"
+                     b"[bond1]\nhostname = caf\xe9\n[[eth1]]\n")
+    loaded = reader.load(str(conf))
+    assert [b.name for b in loaded.bonds] == ["bond0"]
+    text = [str(d) for d in loaded.diagnostics]
+    assert f"{conf}:2: warning: is not UTF-8 text; it is a comment, so it is ignored " \
+           "(save the file as UTF-8 to silence this)" in text, text
+    assert any(t.startswith(f"{conf}:4: warning:") for t in text), text
+    assert any(t.startswith(f"{conf}:6: error: [bond1] is not UTF-8 text") for t in text), text
+
+
+def test_the_generator_shows_a_hostile_bond_name_escaped_in_every_line(tmp_path) -> None:
+    """`wibond check` escaped it, the generator's "not brought up" line printed it raw."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "wibond.conf").write_text(
+        "[\x1b[31mred]\n[[eth0]]\n[bond\u202e1]\n[[eth1]]\n")
+    proc = _generator(tmp_path, tmp_path / "out")
+    assert proc.returncode == 1
+    assert "\x1b" not in proc.stderr and "\u202e" not in proc.stderr, proc.stderr
+    assert "\\x1b[31mred: not brought up because of the errors above" in proc.stderr, proc.stderr
+    assert "bond\\u202e1: not brought up" in proc.stderr, proc.stderr
+
+
+def test_a_step_shows_a_hostile_interface_name_escaped(capsys, monkeypatch) -> None:
+    from wibond.runtime.helper import Output
+
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+
+    Output().error("enslave bond0 e\x1bth\u202e0: no such interface")
+    err = capsys.readouterr().err
+    assert err == "wibond-helper: enslave bond0 e\\x1bth\\u202e0: no such interface\n"

@@ -38,7 +38,7 @@ def stage(golden: str, scratch: str) -> tuple[str, list[str]]:
     for name in os.listdir(os.path.join(REPO, "units")):
         with open(os.path.join(REPO, "units", name)) as f:
             text = f.read().replace(HELPER, os.path.join(libexec, "wibond-helper"))
-        dest = system if name == "wibond@.service" else units
+        dest = system if name in ("wibond@.service", "wibond-arp@.service") else units
         with open(os.path.join(dest, name), "w") as f:
             f.write(text)
     shutil.copytree(golden, gen, symlinks=True)
@@ -57,6 +57,10 @@ def stage(golden: str, scratch: str) -> tuple[str, list[str]]:
                 names.add(name.replace("@.", "@verify0.", 1))  # any instance of a template
             if name.endswith(".service.d") and name.startswith("wibond@"):
                 names.add(name[:-2])
+                for dropin in os.listdir(path):  # what the bond pulls in from /usr/lib
+                    with open(os.path.join(path, dropin)) as f:
+                        names.update(line.split("=", 1)[1].strip() for line in f
+                                     if line.startswith("Wants=wibond-arp@"))
     return f"{gen}:{system}:", sorted(names)
 
 

@@ -14,6 +14,7 @@ import sys
 
 from .. import dhcp
 from ..common import paths
+from ..common.formats import printable
 from ..common.names import escape_instance
 from ..config import reader
 from ..config.model import Bond, Diagnostic
@@ -40,7 +41,7 @@ class KmsgLog:
 
     def __call__(self, priority: int, message: str) -> None:
         for line in message.splitlines() or [""]:
-            text = f"<{priority}>wibond-generator[{os.getpid()}]: {line}\n"
+            text = f"<{priority}>wibond-generator[{os.getpid()}]: {printable(line)}\n"
             if self.stream is not None:
                 try:
                     self.stream.write(text)

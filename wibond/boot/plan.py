@@ -6,7 +6,12 @@ plan on disk. Everything lands in the normal-priority generator directory so
 that an administrator's units in /etc/systemd/system still win.
 
 For each bond:
-  wibond@<bond>.service.d/50-wibond.conf       pulls in the DHCP clients
+  wibond@<bond>.service.d/50-wibond.conf       pulls in the DHCP clients, and
+                              wibond-arp@<bond>.service when arp_ip_target = gateway with
+                              DHCP (ARP monitoring of the lease's router, leasearp.py; a
+                              unit in /usr/lib/systemd/system, not linked here: a
+                              daemon-reload that drops it from the config must not leave a
+                              running one without its ordering and its stop step)
   <bond>-supplicant@.service -> template        one per bond with a radio
   <bond>-supplicant@.service.d/50-wibond.conf   sets WIBOND_BOND, ties to the bond
   <bond>-wired@.service (+ drop-in)             likewise for wired slaves
@@ -15,8 +20,6 @@ For each bond:
   <client>@<bond>.service -> template   the DHCP clients chosen for `dhcp`
                                         (dhclient@, dhcp6c@ or dhcpcd@; dhcp/)
   <client>@<bond>.service.d/50-wibond.conf   the families that client serves
-  wibond-arp@<bond>.service -> template   arp_ip_target = gateway with DHCP: ARP
-                                          monitoring of the lease's router (leasearp.py)
   wibond-match@.service -> template   when a slave section is a pattern or label:
                                       udev/90-wibond.rules then offers it each new
                                       interface, and it starts the slave unit
@@ -39,7 +42,6 @@ SUPPLICANT_SUFFIX = "-supplicant"
 WIRED_SUFFIX = "-wired"
 # udev/90-wibond.rules tests for this link in the generator directory.
 MATCH_UNIT = "wibond-match@.service"
-ARP_TEMPLATE = "wibond-arp@.service"
 
 
 class File:
@@ -110,9 +112,7 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
                 ("Service", [f"Environment=WIBOND_DHCP_FAMILIES={unit_value(','.join(families))}"])])
         wanted.append(unit)
     if bond.arp_follows_lease and wanted:
-        unit = f"wibond-arp@{escape_instance(name)}.service"
-        plan[unit] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{ARP_TEMPLATE}")
-        wanted.append(unit)
+        wanted.append(f"wibond-arp@{escape_instance(name)}.service")
     unit_body = [f"SourcePath={unit_value(source)}"]
     unit_body += [f"Wants={u}" for u in wanted]
     plan[f"{bunit}.d/{DROPIN}"] = _dropin(source, [("Unit", unit_body)])

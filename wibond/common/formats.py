@@ -81,3 +81,12 @@ def resolv_line(keyword: str, value: str) -> str:
             or ";" in value:
         raise _refuse("resolv.conf", value, "is not one word")
     return f"{keyword} {value}\n"
+
+
+def printable(text: str) -> str:
+    """A line for a terminal or the journal: control and bidi characters shown as \\xNN or
+    \\uNNNN, so what a config or an interface name holds never reaches a terminal or the
+    kernel log as an escape sequence."""
+    return "".join(ch if ch.isprintable() or ch == " " else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+                   for ch in text)

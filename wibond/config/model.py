@@ -6,6 +6,8 @@ import counts (see benchmarks/generator.py).
 
 from __future__ import annotations
 
+from ..common.formats import printable
+
 WIRED = "wired"
 WIRELESS = "wireless"
 
@@ -217,14 +219,6 @@ def stamp(raw: bytes | None) -> list[int] | None:
     import zlib
 
     return None if raw is None else [len(raw), zlib.crc32(raw)]
-
-
-def printable(text: str) -> str:
-    """TEXT with control characters shown as \\xNN: what the file holds never reaches a
-    terminal or the kernel log as an escape sequence."""
-    return "".join(ch if ch.isprintable() or ch == " " else
-                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-                   for ch in text)
 
 
 def default_type(ifname: str) -> str:

@@ -149,6 +149,11 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
         for problem in problems(file_path, shown or file_path):
             report(WARNING, (), None, problem)
     for number in undecodable:
+        if lines[number - 1].lstrip().startswith("#"):
+            # A comment holds nothing (a Latin-1 "# Kuche" from an old editor): it costs nothing.
+            report(WARNING, (), None, "is not UTF-8 text; it is a comment, so it is ignored "
+                   "(save the file as UTF-8 to silence this)", line=number)
+            continue
         bond = index.bond_at(number)
         report(ERROR, (bond,) if bond else (), None,
                "is not UTF-8 text" + (f"; [{bond}] is not brought up" if bond else ""),

@@ -34,6 +34,7 @@ import os
 import sys
 
 from ..common import paths
+from ..common.formats import FormatError, printable
 from ..common.names import ifname_problem
 from ..config.model import Bond, Loaded, Slave, wpa_conf_for
 from . import bondctl
@@ -57,6 +58,7 @@ class Output:
 
     def _say(self, priority: int, message: str) -> None:
         for line in message.splitlines():
+            line = printable(line)  # an interface name from the kernel may hold escapes
             self.stream.write(f"<{priority}>{line}\n" if self.prefixed else f"wibond-helper: {line}\n")
         self.stream.flush()
 
@@ -285,8 +287,17 @@ def cmd_arp_follow(rt: Runtime, bond: str) -> None:
 
 def cmd_arp_unfollow(rt: Runtime, bond: str) -> None:
     config_bond = rt.bond(bond)
-    if config_bond.arp_follows_lease and bondctl.is_bond(rt.host, bond):
-        bondctl.set_monitoring(rt.host, config_bond, None, rt.out.info)
+    if not config_bond.arp_follows_lease:
+        return
+    try:
+        if bondctl.is_bond(rt.host, bond):
+            bondctl.set_monitoring(rt.host, config_bond, None, rt.out.info)
+    except (HelperError, HostError):
+        # The bond deleted while this ran (its own unit stopping beside this one): what this
+        # step would put back went with it.
+        if bondctl.is_bond(rt.host, bond):
+            raise
+        rt.out.info(f"{bond}: gone; no monitoring to put back")
 
 
 def cmd_match(rt: Runtime, ifname: str) -> None:
@@ -389,13 +400,6 @@ def _stop_own_unit(rt: Runtime, step: str, gone: str) -> None:
     _terminate()
 
 
-def _format_error() -> tuple[type, ...]:
-    """formats.FormatError when a step has imported formats (re costs a step on a slow board
-    a tenth of a second; the steps that write no file never import it)."""
-    module = sys.modules.get(__package__.rpartition(".")[0] + ".common.formats")
-    return (module.FormatError,) if module else ()
-
-
 def _usage(out: Output, message: str) -> int:
     out.error(message)
     out.error("usage: wibond-helper COMMAND ARGS...; commands: " + ", ".join(COMMANDS))
@@ -438,7 +442,7 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
     rt = Runtime(host or Host(out.info), out, lookup)
     try:
         func(rt, *values)
-    except (HelperError, HostError, *_format_error()) as e:
+    except (HelperError, HostError, FormatError) as e:
         # Only a unit's step stops its unit (systemd sets INVOCATION_ID); by hand, the error.
         gone = _gone(rt, kinds, values) if os.environ.get("INVOCATION_ID") else None
         if gone:

@@ -17,7 +17,7 @@ import time
 
 from ..config.model import Bond
 from . import bondctl
-from .hostio import RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_LINK, Host
+from .hostio import RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_LINK, Host, HostError
 
 # A recheck however quiet the kernel is (a missed netlink message must not pin a state).
 RECHECK_S = 30.0
@@ -84,6 +84,12 @@ def follow(host: Host, bond: Bond, log, clock=time.monotonic) -> None:  # type: 
     current: str | None = UNKNOWN
     lost_at: float | None = None
     while bondctl.is_bond(host, bond.name):
-        current, lost_at = step(host, bond, current, log, clock(), lost_at)
+        try:
+            current, lost_at = step(host, bond, current, log, clock(), lost_at)
+        except (bondctl.HelperError, HostError):
+            # The bond deleted between the look and the write (its unit stopping): done.
+            if bondctl.is_bond(host, bond.name):
+                raise
+            break
         wait = RECHECK_S if lost_at is None else max(0.1, lost_at + GRACE_S - clock())
         host.wait_link_change(wait)
