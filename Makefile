@@ -91,8 +91,17 @@ uninstall:
 	for f in $(UDEV_RULES); do rm -f $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f); done
 	rm -f $(DESTDIR)$(MANDIR)/man5/wibond.conf.5 $(DESTDIR)$(MANDIR)/man8/wibond.8
 
-# The README's test command: host tests, then the VM lab scenarios.
-test check:
+# The README's test command: sets up what this machine lacks (tools/bootstrap: a virtual
+# environment in $(VENV) for the Python packages; as root, the Debian packages the tests
+# run), then the host tests and, when switched on (WIBOND_LAB=1, CI), the VM lab scenarios.
+VENV ?= .venv
+VENV_PYTHON = $(abspath $(VENV))/bin/python
+test:
+	VENV=$(VENV) sh tools/bootstrap test
+	HOST_PYTHON=$(VENV_PYTHON) $(MAKE) --no-print-directory check
+
+# The tests with the Python there is, nothing set up: a packager's check() (PKGBUILD).
+check:
 	$(HOST_PYTHON) -m pytest -q tests
 
 # The main job, shown: boot the VM lab (as root; tests/lab/README.md) with the ArchWiki
@@ -100,7 +109,8 @@ test check:
 # DEMO_SCENARIO=raspberry-pi (or any lab scenario) shows another.
 DEMO_SCENARIO ?= archwiki
 demo:
-	$(HOST_PYTHON) tests/lab/host/labrun.py run $(DEMO_SCENARIO) --console-journal \
+	VENV=$(VENV) sh tools/bootstrap demo
+	$(VENV_PYTHON) tests/lab/host/labrun.py run $(DEMO_SCENARIO) --console-journal \
 		--follow 'wibond-demo\||wibond|bond0|supplicant|dhclient|dhcp6c'
 
 # Without the lab: check each bundled example and show the units boot would make from it.
@@ -149,12 +159,14 @@ PKGBUILDDIR  ?= build/pkg
 PKGUSER      ?= nobody
 MAKEPKG_FLAGS ?= --nodeps
 AS_BUILDER = $(if $(filter 0,$(shell id -u)),runuser -u $(PKGUSER) -- env HOME=$(abspath $(PKGBUILDDIR)),)
+# It builds as Arch builds it: with the system's python3 (HOST_PYTHON unset), not the venv.
 pkg: dist
 	rm -rf $(PKGBUILDDIR)
 	mkdir -p $(PKGBUILDDIR)
 	cp packaging/arch/PKGBUILD $(DIST) $(PKGBUILDDIR)/
 	$(if $(filter 0,$(shell id -u)),chown -R $(PKGUSER) $(PKGBUILDDIR))
-	cd $(PKGBUILDDIR) && $(AS_BUILDER) PKGEXT=.pkg.tar.zst makepkg --force $(MAKEPKG_FLAGS)
+	cd $(PKGBUILDDIR) && $(AS_BUILDER) env -u HOST_PYTHON -u MAKEFLAGS PKGEXT=.pkg.tar.zst \
+		makepkg --force $(MAKEPKG_FLAGS)
 	@ls $(PKGBUILDDIR)/*.pkg.tar.zst
 
 # packaging/arch/.SRCINFO, for the AUR, made from the PKGBUILD.

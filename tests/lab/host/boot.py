@@ -93,7 +93,10 @@ def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None, from_package=F
             raise RuntimeError(f"pacman -U failed (rc={r.returncode}); see {log_dir / 'install.log'}")
     elif install:
         with open(log_dir / "install.log", "w") as lf:
-            r = subprocess.run(["make", "-C", str(REPO), "install", f"DESTDIR={rootfs}"],
+            # This Python builds the man page (configobj) and the bytecode: labrun's own, which
+            # `make demo` runs from the virtual environment tools/bootstrap made.
+            r = subprocess.run(["make", "-C", str(REPO), "install", f"DESTDIR={rootfs}",
+                                f"HOST_PYTHON={sys.executable}"],
                                stdout=lf, stderr=subprocess.STDOUT)
         info["install_rc"] = r.returncode
         if r.returncode != 0:
