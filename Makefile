@@ -22,7 +22,7 @@ PACKAGE_FILES := $(wildcard wibond/*.py wibond/*/*.py) wibond/config/configspec.
 # Units systemd loads by name from UNITDIR (they must outlive a daemon-reload that drops a
 # bond's generated units: a running wibond-arp@ keeps its ordering and its stop); the other
 # templates go to UNITTEMPLATEDIR, linked per bond by the generator.
-SYSTEM_UNITS := units/wibond@.service units/wibond-arp@.service
+SYSTEM_UNITS := units/wibond@.service units/wibond-arp@.service units/wibond-managers.service
 SHIPPED_UNITS := $(filter-out $(SYSTEM_UNITS),$(wildcard units/*.service))
 UDEV_RULES := $(wildcard udev/*.rules)
 MANPAGES := man/wibond.conf.5 man/wibond.8
@@ -32,7 +32,8 @@ SUBST = sed -e '1s|^\#![^ ]*python3|\#!$(PYTHON)|' \
 	-e 's|^PKGDIR = None .*|PKGDIR = "$(PKGDIR)"|' \
 	-e 's|/usr/lib/wibond/wibond-helper|$(LIBEXECDIR)/wibond-helper|g' \
 	-e 's|^LIBEXECDIR = .*|LIBEXECDIR = "$(LIBEXECDIR)"|' \
-	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|'
+	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|' \
+	-e 's|^UNIT_DIR = .*|UNIT_DIR = "$(UNITDIR)"|'
 
 .PHONY: all man install uninstall test check demo examples bench lab lab-image clean dist pkg srcinfo
 
@@ -72,7 +73,7 @@ install: man
 	for f in $(SHIPPED_UNITS); do \
 		$(SUBST) $$f > $(DESTDIR)$(UNITTEMPLATEDIR)/$$(basename $$f) || exit 1; \
 	done
-	chmod 644 $(DESTDIR)$(UNITDIR)/wibond@.service $(DESTDIR)$(UNITDIR)/wibond-arp@.service \
+	chmod 644 $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(SYSTEM_UNITS))) \
 		$(DESTDIR)$(UNITTEMPLATEDIR)/*.service
 	install -d $(DESTDIR)$(UDEVRULESDIR)
 	for f in $(UDEV_RULES); do \
@@ -86,7 +87,7 @@ install: man
 
 uninstall:
 	rm -f $(DESTDIR)$(GENERATORDIR)/wibond-generator $(DESTDIR)$(BINDIR)/wibond
-	rm -f $(DESTDIR)$(UNITDIR)/wibond@.service $(DESTDIR)$(UNITDIR)/wibond-arp@.service
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(SYSTEM_UNITS)))
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 	for f in $(UDEV_RULES); do rm -f $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f); done
 	rm -f $(DESTDIR)$(MANDIR)/man5/wibond.conf.5 $(DESTDIR)$(MANDIR)/man8/wibond.8

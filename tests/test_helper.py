@@ -733,7 +733,7 @@ def test_a_value_its_file_cannot_hold_is_a_clear_step_failure(tmp_path, monkeypa
 # -- a unit's one step, and the config the generator hands it ----------------------------------
 
 def test_a_units_one_step_does_what_its_steps_do_in_order(tmp_path) -> None:
-    """start = create + static + start-slaves; join = slave-env + wait-unblocked + enslave;
+    """start = managers + create + static + start-slaves; join = slave-env + wait-unblocked + enslave;
     dhcp-start = dhcp-config + wait-active: the same changes as the steps one by one."""
     def life(w: World, composite: bool) -> list[str]:
         ops = []
@@ -742,7 +742,8 @@ def test_a_units_one_step_does_what_its_steps_do_in_order(tmp_path) -> None:
             ops += w.ok("join", "bond0", "wlan0")
             ops += w.ok("join", "bond0", "wlan1")
         else:
-            for step in (("create", "bond0"), ("static", "bond0"), ("start-slaves", "bond0"),
+            for step in (("managers",), ("create", "bond0"), ("static", "bond0"),
+                         ("start-slaves", "bond0"),
                          ("slave-env", "bond0", "wlan0"), ("wait-unblocked", "wlan0"),
                          ("enslave", "bond0", "wlan0"), ("slave-env", "bond0", "wlan1"),
                          ("wait-unblocked", "wlan1"), ("enslave", "bond0", "wlan1")):

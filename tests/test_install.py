@@ -20,6 +20,7 @@ EXPECTED = [
     "usr/lib/systemd/system-generators/wibond-generator",
     "usr/lib/systemd/system/wibond@.service",
     "usr/lib/systemd/system/wibond-arp@.service",
+    "usr/lib/systemd/system/wibond-managers.service",
     "usr/lib/wibond/wibond-helper",
     "usr/lib/wibond/python/wibond/boot/generator.py",
     "usr/lib/wibond/python/wibond/config/configspec.ini",

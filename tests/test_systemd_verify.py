@@ -38,7 +38,8 @@ def stage(golden: str, scratch: str) -> tuple[str, list[str]]:
     for name in os.listdir(os.path.join(REPO, "units")):
         with open(os.path.join(REPO, "units", name)) as f:
             text = f.read().replace(HELPER, os.path.join(libexec, "wibond-helper"))
-        dest = system if name in ("wibond@.service", "wibond-arp@.service") else units
+        dest = system if name in ("wibond@.service", "wibond-arp@.service", "wibond-managers.service") \
+            else units
         with open(os.path.join(dest, name), "w") as f:
             f.write(text)
     shutil.copytree(golden, gen, symlinks=True)

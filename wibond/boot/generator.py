@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .. import dhcp
+from .. import dhcp, managers
 from ..common import paths
 from ..common.formats import printable
 from ..common.names import escape_instance
@@ -119,25 +119,27 @@ def dhcp_notes(bonds: list[Bond], choices: dict[str, dhcp.Choice]) -> list[str]:
                              f"for {', '.join(units)} only")
                 break
     if bonds:
-        enabled = _enabled(_DHCPCD_MANAGER)
+        enabled = managers.enabled(_DHCPCD_MANAGER)
         if enabled:
             slaves = sorted({s.name for b in bonds for s in b.named_slaves})
             notes.append(f"{enabled} enables {_DHCPCD_MANAGER}, which runs dhcpcd on every "
                          "interface, bonds and slaves included; add `denyinterfaces "
                          + " ".join(sorted(b.name for b in bonds) + slaves)
                          + "` to /etc/dhcpcd.conf or disable it (README: DHCP clients)")
+    for manager, how in managers.found():
+        notes.append(f"{manager.name} ({how}) keeps off wibond's interfaces: it reads "
+                     f"wibond's files in {manager.directory} (wibond-managers.service)")
+    for bond, unit, why in managers.conflicts(bonds):
+        if unit == "iwd.service":
+            notes.append(f"[{bond}] {unit} is enabled and {why}, the radios of {bond} too: "
+                         "two supplicants would fight for them; disable it "
+                         "(systemctl disable --now iwd) or start it with --nointerfaces "
+                         "for wibond's radios")
+        else:
+            notes.append(f"[{bond}] {unit} is enabled and {why}: wibond's supplicant unit "
+                         f"conflicts with it, so systemd stops it when wibond's starts; "
+                         f"`systemctl disable {unit}` silences this")
     return notes
-
-
-def _enabled(unit: str) -> str | None:
-    """The symlink that enables UNIT at boot, if any."""
-    for unit_dir in ("/etc/systemd/system", "/run/systemd/system"):
-        for target in ("multi-user.target.wants", "network.target.wants",
-                       "network-online.target.wants"):
-            link = f"{unit_dir}/{target}/{unit}"
-            if os.path.lexists(paths.host(link)):
-                return link
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

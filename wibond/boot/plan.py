@@ -20,6 +20,8 @@ For each bond:
   <client>@<bond>.service -> template   the DHCP clients chosen for `dhcp`
                                         (dhclient@, dhcp6c@ or dhcpcd@; dhcp/)
   <client>@<bond>.service.d/50-wibond.conf   the families that client serves
+  sysinit.target.wants/wibond-managers.service   the other network managers told which
+                                      interfaces are wibond's before they start (managers/)
   wibond-match@.service -> template   when a slave section is a pattern or label:
                                       udev/90-wibond.rules then offers it each new
                                       interface, and it starts the slave unit
@@ -42,6 +44,7 @@ SUPPLICANT_SUFFIX = "-supplicant"
 WIRED_SUFFIX = "-wired"
 # udev/90-wibond.rules tests for this link in the generator directory.
 MATCH_UNIT = "wibond-match@.service"
+MANAGERS_UNIT = "wibond-managers.service"
 
 
 class File:
@@ -149,7 +152,9 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
 def plan_all(bonds: list[Bond], source: str = paths.CONFIG,
              dhcp: dict[str, Choice] | None = None) -> Plan:
     """Units for BONDS; DHCP maps a bond to its clients (dhcp.choose_all)."""
-    plan: Plan = {}
+    # The other managers hear which interfaces are wibond's before they start (systemd finds
+    # a unit in a .wants directory by the link's name).
+    plan: Plan = {f"sysinit.target.wants/{MANAGERS_UNIT}": Symlink(f"{paths.UNIT_DIR}/{MANAGERS_UNIT}")}
     for bond in bonds:
         plan.update(plan_bond(bond, source, (dhcp or {}).get(bond.name)))
     return plan

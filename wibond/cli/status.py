@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..common import paths
@@ -54,7 +55,25 @@ def cmd_status(args: argparse.Namespace) -> int:
                    if s.name not in by_name and s.name not in enslaved]
         if missing:
             print(f"  absent: {', '.join(missing)}")
+    _print_managers(loaded.bonds)
     return EXIT_ERROR if loaded.errors else EXIT_OK
+
+
+def _print_managers(bonds) -> None:  # type: ignore[no-untyped-def]
+    """The other network managers found, and whether wibond's word to each is in place."""
+    from .. import managers
+
+    found = managers.found()
+    if not found:
+        return
+    owned = managers.Owned(bonds)
+    print(f"other network managers (told to keep off {owned.describe()}):")
+    for manager, how in found:
+        files = manager.files(owned)
+        missing = [p for p in files if not os.path.exists(paths.host(p))]
+        told = ", ".join(files) or "nothing to tell"
+        print(f"  {manager.name} ({how}): {told}"
+              + (f"; MISSING {', '.join(missing)}: systemctl restart wibond-managers" if missing else ""))
 
 
 def slave_verdict(st, slave) -> str:  # type: ignore[no-untyped-def]

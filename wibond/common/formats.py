@@ -90,3 +90,26 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else
                    (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
                    for ch in text)
+
+
+def network_word(value: str) -> str:
+    """One word of a systemd .network [Match] list (Name=, Driver=, ...): globs allowed, no
+    white space, quotes or control characters."""
+    if not value or _has_control(value) or any(c.isspace() or c in "\"'\\" for c in value):
+        raise _refuse("systemd .network file", value, "is not one word")
+    return value
+
+
+def nm_spec(value: str) -> str:
+    """One value of a NetworkManager device spec (interface-name:, mac:, driver:): no ';' or
+    ',' (they separate specs), no white space, backslash or control characters."""
+    if not value or _has_control(value) or any(c.isspace() or c in ";,\\" for c in value):
+        raise _refuse("NetworkManager configuration", value, "cannot be one device spec")
+    return value
+
+
+def udev_value(value: str) -> str:
+    """One alternative in a udev rule's match value: no quote, '|', backslash or control."""
+    if not value or _has_control(value) or any(c in "\"|\\" for c in value):
+        raise _refuse("udev rule", value, "cannot be one match value")
+    return value

@@ -13,6 +13,7 @@ import os
 # -- install locations (rewritten by the Makefile) --
 LIBEXECDIR = "/usr/lib/wibond"
 UNIT_TEMPLATE_DIR = "/usr/lib/wibond/units"
+UNIT_DIR = "/usr/lib/systemd/system"
 
 # -- host paths, relative to the root --
 CONFIG = "/etc/wibond.conf"

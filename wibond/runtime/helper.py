@@ -8,8 +8,8 @@ start is most of a step's cost, so a unit's steps are one command (start,
 join, dhcp-start) that runs them in order; the steps are also commands of
 their own, to run by hand.
 
-    start BOND             create, static (if the bond has any) and start-slaves: the bond
-                           unit's one step
+    start BOND             managers, create, static (if the bond has any) and
+                           start-slaves: the bond unit's one step
     create BOND            make the bond, every option set before a slave joins
     static BOND            static addresses, default routes, DNS servers
     delete BOND            release what is left, delete the bond, undo DNS
@@ -26,6 +26,9 @@ their own, to run by hand.
     match IFACE|SYSFS-PATH start the slave unit of the section IFACE matches
                            (wibond-match@.service passes the device's sysfs path)
     start-slaves BOND      start the slave units of BOND's interfaces that are present
+    managers               tell the other network managers (networkd, NetworkManager, udev)
+                           which interfaces are wibond's: files under /run; the start of
+                           every bond does it too (wibond-managers.service at boot)
 """
 
 from __future__ import annotations
@@ -178,6 +181,7 @@ def cmd_create(rt: Runtime, bond: str) -> None:
 
 
 def cmd_start(rt: Runtime, bond: str) -> None:
+    cmd_managers(rt)  # the config may have changed since boot: the managers hear it first
     cmd_create(rt, bond)
     config_bond = rt.bond(bond)
     if config_bond.address or config_bond.gateway or config_bond.gateway6 or config_bond.dns:
@@ -300,6 +304,12 @@ def cmd_arp_unfollow(rt: Runtime, bond: str) -> None:
         rt.out.info(f"{bond}: gone; no monitoring to put back")
 
 
+def cmd_managers(rt: Runtime) -> None:
+    from . import handoff
+
+    handoff.apply(rt.host, rt.loaded.bonds, rt.out.info)
+
+
 def cmd_match(rt: Runtime, ifname: str) -> None:
     from . import hotplug
 
@@ -331,6 +341,7 @@ COMMANDS: dict[str, tuple[Callable[..., None], tuple[str, ...]]] = {
     "arp-unfollow": (cmd_arp_unfollow, ("bond",)),
     "match": (cmd_match, ("device",)),
     "start-slaves": (cmd_start_slaves, ("bond",)),
+    "managers": (cmd_managers, ()),
 }
 
 
