@@ -30,7 +30,7 @@ import labrun  # noqa: E402
 # Add new scenarios here (a directory under tests/lab/scenarios/ with check.py).
 LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failover",
                  "dhcp-failover-dhcpcd", "stop-start", "faults", "dongles",
-                 "silent-archwiki", "silent-raspberry-pi", "restart-race"]
+                 "silent-archwiki", "silent-raspberry-pi", "restart-race", "beside-networkd"]
 # Which scenarios run on which guest. bookworm (systemd 252) runs every scenario but the
 # sid-only one; trixie (257)
 # and sid (262, no isc-dhcp-client: DHCP by dhcpcd) run what a user of those systems does
@@ -44,7 +44,7 @@ ON_SID_ONLY = ["silent-raspberry-pi"]
 LAB_MATRIX = {
     "bookworm": [n for n in LAB_SCENARIOS if n not in ON_SID_ONLY],
     "trixie": ON_EVERY_SUITE + ["dhcp-failover-dhcpcd"],
-    "sid": ON_EVERY_SUITE + ["silent-archwiki", "restart-race"] + ON_SID_ONLY,
+    "sid": ON_EVERY_SUITE + ["silent-archwiki", "restart-race", "beside-networkd"] + ON_SID_ONLY,
 }
 LAB_RUNS = [(suite, name) for suite, names in LAB_MATRIX.items() for name in names]
 
