@@ -78,7 +78,10 @@ def test_each_format_refuses_what_it_cannot_hold() -> None:
 
 def test_the_step_writes_them_once_and_takes_back_what_the_config_dropped(tmp_path) -> None:
     w = World(tmp_path, ARCHWIKI, programs=("modprobe", "systemctl", "networkctl", "nmcli"))
+    (tmp_path / "run" / "keep").mkdir(parents=True)
     ops = w.ok("managers")
+    # it touches its own files only (a manager told on its command line has no directory)
+    assert (tmp_path / "etc" / "wibond.conf").exists() and (tmp_path / "run" / "keep").exists()
     assert "save /run/systemd/network/10-wibond.network" in ops
     assert "save /run/NetworkManager/conf.d/90-wibond.conf" in ops
     text = (tmp_path / "run/systemd/network/10-wibond.network").read_text()

@@ -86,7 +86,7 @@ def boot_plan(loaded: reader.Loaded) -> tuple[Plan, list[Bond], dict[str, dhcp.C
     their steps read), the bonds brought up, their DHCP clients, and (bond, why) for those
     left out."""
     bonds, choices, problems = boot_bonds(loaded.bonds)
-    plan = plan_all(bonds, paths.CONFIG, choices)
+    plan = plan_all(bonds, paths.CONFIG, choices, dhcpcd_command=managers.dhcpcd_command(bonds))
     left_out = [Diagnostic(reader.ERROR, loaded.path, f"not brought up: {problem}",
                            section=(name,)) for name, problem in problems]
     plan[snapshot.REL] = File(snapshot.dumps(loaded, bonds, loaded.errors + left_out))
@@ -120,13 +120,24 @@ def dhcp_notes(bonds: list[Bond], choices: dict[str, dhcp.Choice]) -> list[str]:
                 break
     if bonds:
         enabled = managers.enabled(_DHCPCD_MANAGER)
-        if enabled:
-            slaves = sorted({s.name for b in bonds for s in b.named_slaves})
+        owned = managers.Owned(bonds)
+        if enabled and managers.dhcpcd_command(bonds):
             notes.append(f"{enabled} enables {_DHCPCD_MANAGER}, which runs dhcpcd on every "
-                         "interface, bonds and slaves included; add `denyinterfaces "
-                         + " ".join(sorted(b.name for b in bonds) + slaves)
-                         + "` to /etc/dhcpcd.conf or disable it (README: DHCP clients)")
+                         f"interface: wibond's drop-in ({managers.DHCPCD_DROPIN}) starts it with "
+                         f"--denyinterfaces {','.join(owned.names)}")
+        elif enabled:
+            notes.append(f"{enabled} enables {_DHCPCD_MANAGER}, which runs dhcpcd on every "
+                         "interface, bonds and slaves included, and wibond cannot read its "
+                         "command line to add to it; add `denyinterfaces "
+                         + " ".join(owned.names) + "` to /etc/dhcpcd.conf or disable it "
+                         "(README: Beside other network managers)")
+        if enabled and owned.matches:
+            notes.append(f"{_DHCPCD_MANAGER}: the slaves matched by MAC, driver or USB id "
+                         f"({', '.join('[[' + m.section + ']]' for m in owned.matches)}) have no "
+                         "name to deny it; give them a pattern section (wlx*) or disable it")
     for manager, how in managers.found():
+        if manager is managers.DHCPCD:
+            continue  # said above
         notes.append(f"{manager.name} ({how}) keeps off wibond's interfaces: it reads "
                      f"wibond's files in {manager.directory} (wibond-managers.service)")
     for bond, unit, why in managers.conflicts(bonds):

@@ -22,6 +22,8 @@ For each bond:
   <client>@<bond>.service.d/50-wibond.conf   the families that client serves
   sysinit.target.wants/wibond-managers.service   the other network managers told which
                                       interfaces are wibond's before they start (managers/)
+  dhcpcd.service.d/50-wibond.conf     when dhcpcd.service is enabled: its own command
+                                      line with --denyinterfaces wibond's interfaces
   wibond-match@.service -> template   when a slave section is a pattern or label:
                                       udev/90-wibond.rules then offers it each new
                                       interface, and it starts the slave unit
@@ -45,6 +47,7 @@ WIRED_SUFFIX = "-wired"
 # udev/90-wibond.rules tests for this link in the generator directory.
 MATCH_UNIT = "wibond-match@.service"
 MANAGERS_UNIT = "wibond-managers.service"
+DHCPCD_DROPIN = "dhcpcd.service.d/50-wibond.conf"
 
 
 class File:
@@ -150,11 +153,15 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
 
 
 def plan_all(bonds: list[Bond], source: str = paths.CONFIG,
-             dhcp: dict[str, Choice] | None = None) -> Plan:
-    """Units for BONDS; DHCP maps a bond to its clients (dhcp.choose_all)."""
+             dhcp: dict[str, Choice] | None = None, dhcpcd_command: str | None = None) -> Plan:
+    """Units for BONDS; DHCP maps a bond to its clients (dhcp.choose_all); DHCPCD_COMMAND is
+    the enabled dhcpcd.service's command line with wibond's interfaces denied (managers/)."""
     # The other managers hear which interfaces are wibond's before they start (systemd finds
     # a unit in a .wants directory by the link's name).
     plan: Plan = {f"sysinit.target.wants/{MANAGERS_UNIT}": Symlink(f"{paths.UNIT_DIR}/{MANAGERS_UNIT}")}
     for bond in bonds:
         plan.update(plan_bond(bond, source, (dhcp or {}).get(bond.name)))
+    if dhcpcd_command:
+        plan[DHCPCD_DROPIN] = _dropin(source, [("Unit", [f"SourcePath={unit_value(source)}"]), ("Service", [
+            "ExecStart=", f"ExecStart={unit_value(dhcpcd_command)}"])])
     return plan

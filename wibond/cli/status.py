@@ -69,7 +69,7 @@ def _print_managers(bonds) -> None:  # type: ignore[no-untyped-def]
     owned = managers.Owned(bonds)
     print(f"other network managers (told to keep off {owned.describe()}):")
     for manager, how in found:
-        files = manager.files(owned)
+        files = manager.told(owned)
         missing = [p for p in files if not os.path.exists(paths.host(p))]
         told = ", ".join(files) or "nothing to tell"
         print(f"  {manager.name} ({how}): {told}"

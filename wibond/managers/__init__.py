@@ -10,19 +10,23 @@ step that writes them (runtime/handoff.py) runs before the managers start at boo
 (wibond-managers.service) and at every start of a bond, so an interface the config no longer
 names goes back to its manager.
 
-What no file under /run can say (a supplicant of another unit on a radio, iwd, netctl) is
-found by `conflicts` and settled where the units are: the generator (boot/generator.py).
+What no file under /run can say is settled where the units are, by the generator
+(boot/generator.py): dhcpcd.service gets a drop-in that denies it wibond's interfaces on its
+command line; another unit's supplicant on a radio (`conflicts`) is stopped by wibond's
+(Conflicts=), and an enabled iwd is named with its fix.
 """
 
 from __future__ import annotations
 
 from ..config.model import Bond
 from .base import Manager, Owned, enabled
+from .dhcpcd import DHCPCD
+from .dhcpcd import DROPIN as DHCPCD_DROPIN
 from .networkd import NETWORKD
 from .networkmanager import NETWORK_MANAGER
 from .udevprops import UDEV
 
-MANAGERS: tuple[Manager, ...] = (NETWORKD, NETWORK_MANAGER, UDEV)
+MANAGERS: tuple[Manager, ...] = (NETWORKD, NETWORK_MANAGER, DHCPCD, UDEV)
 
 
 def files(bonds: list[Bond]) -> dict[str, str]:
@@ -58,4 +62,10 @@ def conflicts(bonds: list[Bond]) -> list[tuple[str, str, str]]:
     return out
 
 
-__all__ = ["MANAGERS", "Manager", "Owned", "conflicts", "files", "found"]
+def dhcpcd_command(bonds: list[Bond]) -> str | None:
+    """dhcpcd.service's command line with wibond's interfaces denied, when it is enabled (the
+    generator puts it in a drop-in), else None."""
+    return DHCPCD.deny_command(Owned(bonds)) if DHCPCD.present() else None
+
+
+__all__ = ["DHCPCD", "DHCPCD_DROPIN", "MANAGERS", "dhcpcd_command", "Manager", "Owned", "conflicts", "files", "found"]

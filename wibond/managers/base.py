@@ -84,6 +84,10 @@ class Manager:
         """Host path under /run -> content that makes it leave OWNED alone (empty: nothing)."""
         raise NotImplementedError
 
+    def told(self, owned: Owned) -> list[str]:
+        """Where wibond's word to it is (host paths), as `wibond status` checks them."""
+        return list(self.files(owned))
+
     def reload(self) -> list[str] | None:
         """The command that makes a running manager read those files again, or None."""
         return None

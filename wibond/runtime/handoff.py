@@ -21,6 +21,8 @@ def apply(host: Host, bonds: list[Bond], log) -> list[str]:  # type: ignore[no-u
             host.save(path, text)
             changed.append(path)
     for manager in managers.MANAGERS:
+        if not manager.directory or not manager.prefix:
+            continue  # told on its command line (dhcpcd), not by files of wibond's
         for name in host.listdir(manager.directory):
             path = f"{manager.directory}/{name}"
             if name.startswith(manager.prefix) and path not in want:

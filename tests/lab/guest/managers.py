@@ -15,13 +15,21 @@ def own_config(ifname):
 
 
 def networkctl_setup():
-    """{link: setup state} as `networkctl list` shows it (configured, unmanaged, ...)."""
-    r = sh(["networkctl", "list", "--no-legend", "--no-pager"], check=False, quiet=True)
+    """{link: setup state} as `networkctl list` shows it (configured, unmanaged, ...), read
+    from networkd's own state files (/run/systemd/netif/links/<ifindex>, ADMIN_STATE):
+    networkctl needs D-Bus, which the lab's minimal images do not run."""
+    from pathlib import Path
+
     out = {}
-    for line in r.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 5:
-            out[parts[1]] = parts[-1]
+    for dev in Path("/sys/class/net").iterdir():
+        try:
+            index = (dev / "ifindex").read_text().strip()
+            text = Path(f"/run/systemd/netif/links/{index}").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("ADMIN_STATE="):
+                out[dev.name] = line.split("=", 1)[1]
     return out
 
 
