@@ -30,7 +30,8 @@ import labrun  # noqa: E402
 # Add new scenarios here (a directory under tests/lab/scenarios/ with check.py).
 LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failover",
                  "dhcp-failover-dhcpcd", "stop-start", "faults", "dongles",
-                 "silent-archwiki", "silent-raspberry-pi", "restart-race", "beside-networkd"]
+                 "silent-archwiki", "silent-raspberry-pi", "restart-race", "beside-networkd",
+                 "beside-networkmanager", "beside-dhcpcd"]
 # Which scenarios run on which guest. bookworm (systemd 252) runs every scenario but the
 # sid-only one; trixie (257)
 # and sid (262, no isc-dhcp-client: DHCP by dhcpcd) run what a user of those systems does
@@ -41,10 +42,13 @@ ON_EVERY_SUITE = ["boot", "archwiki", "raspberry-pi", "dhcp-failover", "dongles"
 # state): on sid, the kernel (7.2) and dhcpcd our users have; the ArchWiki setup also on
 # bookworm, where the lease's router comes from dhclient.
 ON_SID_ONLY = ["silent-raspberry-pi"]
+# Beside the network manager the image runs (issue 19), and every unit's stop and restart:
+# on bookworm (systemd 252, NetworkManager 1.42) and sid (262, NetworkManager 1.5x).
+BESIDE = ["restart-race", "beside-networkd", "beside-networkmanager", "beside-dhcpcd"]
 LAB_MATRIX = {
     "bookworm": [n for n in LAB_SCENARIOS if n not in ON_SID_ONLY],
     "trixie": ON_EVERY_SUITE + ["dhcp-failover-dhcpcd"],
-    "sid": ON_EVERY_SUITE + ["silent-archwiki", "restart-race", "beside-networkd"] + ON_SID_ONLY,
+    "sid": ON_EVERY_SUITE + ["silent-archwiki"] + BESIDE + ON_SID_ONLY,
 }
 LAB_RUNS = [(suite, name) for suite, names in LAB_MATRIX.items() for name in names]
 

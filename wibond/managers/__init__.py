@@ -68,4 +68,5 @@ def dhcpcd_command(bonds: list[Bond]) -> str | None:
     return DHCPCD.deny_command(Owned(bonds)) if DHCPCD.present() else None
 
 
-__all__ = ["DHCPCD", "DHCPCD_DROPIN", "MANAGERS", "dhcpcd_command", "Manager", "Owned", "conflicts", "files", "found"]
+__all__ = ["DHCPCD", "DHCPCD_DROPIN", "MANAGERS", "Manager", "Owned", "conflicts",
+           "dhcpcd_command", "enabled", "files", "found"]

@@ -59,7 +59,8 @@ with Results() as res:
     for i in range(RESTARTS):
         reconfigure(arp_text, units)  # the same file: a plain restart
         settled(f"restart {i + 1} of wibond@bond0 (ARP)", arp=True)
-    res.figure("wibond@bond0 restart with ARP monitoring, mean", round((time.monotonic() - t) / RESTARTS, 1), "s")
+    res.figure("wibond@bond0 restart with ARP monitoring, mean",
+               round((time.monotonic() - t) / RESTARTS, 1), "s")
 
     for i in range(SWITCHES):
         reconfigure(mii_variant(arp_text), units)
