@@ -212,7 +212,10 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     shutil.copytree(LAB / "guest", share / "guest", ignore=_ignore_pycache)
     for s in scens:
         # Links are followed: a variant scenario may link another's check.py.
-        shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_pycache)
+        # (etc/ goes in through the rootfs with its links kept: one to a unit the host lacks
+        # is left out here.)
+        shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_pycache,
+                        ignore_dangling_symlinks=True)
     (share / "plan.json").write_text(json.dumps({"scenarios": snames}) + "\n")
     try:
         boot_timings.update(prepare_rootfs(share / "rootfs", scens, install=install, log_dir=out,
