@@ -8,6 +8,8 @@ import points down this list, never up (tests/test_layers.py keeps it so):
               slaves, addresses, DHCP clients' files and clean-up, hotplug
     boot/     the generator: checked config -> a plan of units, written at boot,
               and the snapshot of the checked config the steps read later
+    managers/ the other network managers (networkd, NetworkManager, dhcpcd,
+              udev): what each reads to keep off wibond's interfaces
     dhcp/     the DHCP clients, one backend each: the generator takes their
               unit and availability, the steps their configuration files
     config/   wibond.conf in: configspec, parsing, checks, the model (Bond, Slave)
@@ -15,6 +17,8 @@ import points down this list, never up (tests/test_layers.py keeps it so):
               escaping, the machine's identity (DUID), file trust, JSON reading
 
 Why two pieces sit where they do:
+- managers/ likewise: the generator takes dhcpcd.service's drop-in from it, the
+  step runtime/handoff.py the files under /run.
 - dhcp/ serves two phases, the boot plan (which client, its unit) and the
   run-time steps (its files). It sits below both, above config/; the run-time
   part that acts on the kernel (configure, wait for the active slave, clean
