@@ -74,3 +74,21 @@ def test_run_matrix_runs_every_suites_boots_in_one_pool(monkeypatch, tmp_path) -
     assert sorted(calls) == [("bookworm", ("boot", "plain-bond")), ("sid", ("archwiki",)),
                              ("sid", ("boot",))]
     assert calls[0] == ("sid", ("archwiki",))  # the longest first: 300 s x sid's 1.5
+
+
+def test_the_share_keeps_a_variants_linked_check_and_leaves_out_a_unit_the_host_lacks(tmp_path) -> None:
+    """dhcp-failover-dhcpcd's check.py links ../dhcp-failover/check.py (kept, followed);
+    beside-networkmanager's etc/ links /usr/lib/systemd/system/NetworkManager.service, which
+    this host may not have (left out of the share; the rootfs keeps the link)."""
+    import shutil
+    from pathlib import Path
+
+    scen = Path(labrun.scenario_dir("dhcp-failover-dhcpcd"))
+    shutil.copytree(scen, tmp_path / "a", ignore=boot._ignore_for_share)
+    assert (tmp_path / "a" / "check.py").is_file() and not (tmp_path / "a" / "check.py").is_symlink()
+    src = tmp_path / "src"
+    (src / "etc").mkdir(parents=True)
+    (src / "check.py").write_text("")
+    (src / "etc" / "x.service").symlink_to("/nonexistent/x.service")
+    shutil.copytree(src, tmp_path / "b", ignore=boot._ignore_for_share)
+    assert (tmp_path / "b" / "check.py").exists() and not (tmp_path / "b" / "etc" / "x.service").exists()

@@ -96,7 +96,8 @@ def beside(res, far, manager, dongle_mac=None, make_own_link=None):
               bool(st and a4), {"bond": st, "a4": a4})
     if make_own_link:
         make_own_link()
-    got = wait_for(lambda: OWN_ADDR in own_config(OWN_LINK), 120,
+    got = wait_for(lambda: OWN_ADDR in own_config(OWN_LINK)
+                   and (own_state is None or states().get(OWN_LINK) == own_state), 120,
                    f"{manager} configures {OWN_LINK}", raise_on_timeout=False)
     time.sleep(3)  # a manager that would take a slave has had its chance
     check_kept_off(res, "boot", [wired, wlan])

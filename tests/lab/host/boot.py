@@ -45,6 +45,13 @@ def _ignore_pycache(_d, names):
     return [n for n in names if n == "__pycache__" or n.endswith(".pyc")]
 
 
+def _ignore_for_share(d, names):
+    """Bytecode, and links whose target is not on this host (a unit in a scenario's etc/)."""
+    gone = [n for n in names
+            if os.path.islink(os.path.join(d, n)) and not os.path.exists(os.path.join(d, n))]
+    return _ignore_pycache(d, names) + gone
+
+
 def _excerpt(path, tail=60, grep=("wibond",), max_grep=150):
     try:
         lines = Path(path).read_text(errors="replace").splitlines()
@@ -211,11 +218,11 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
     (share / "out").mkdir(parents=True)
     shutil.copytree(LAB / "guest", share / "guest", ignore=_ignore_pycache)
     for s in scens:
-        # Links are followed: a variant scenario may link another's check.py.
-        # (etc/ goes in through the rootfs with its links kept: one to a unit the host lacks
-        # is left out here.)
-        shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_pycache,
-                        ignore_dangling_symlinks=True)
+        # Links are followed: a variant scenario may link another's check.py. (etc/ goes in
+        # through the rootfs with its links kept: one to a unit the host lacks is left out
+        # here. Not copytree's ignore_dangling_symlinks: it resolves a relative link from the
+        # current directory and so drops a variant's check.py.)
+        shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_for_share)
     (share / "plan.json").write_text(json.dumps({"scenarios": snames}) + "\n")
     try:
         boot_timings.update(prepare_rootfs(share / "rootfs", scens, install=install, log_dir=out,
