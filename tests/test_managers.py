@@ -29,7 +29,7 @@ def test_names_patterns_and_usb_ids_each_in_the_form_its_manager_reads() -> None
         "/run/systemd/network/10-wibond.network": "\n".join([
             HEADER, "", "[Match]", "Name=bond0 wlan0 wlx* lan eth0 enx*", "", "[Link]",
             "Unmanaged=yes", ""]),
-        "/run/systemd/network/10-wibond-match1-1.network": "\n".join([
+        "/run/systemd/network/10-wibond-devices1-1.network": "\n".join([
             HEADER, "", "[Match]", "Property=ID_VENDOR_ID=2357 ID_MODEL_ID=010c", "",
             "[Link]", "Unmanaged=yes", ""]),
         "/run/NetworkManager/conf.d/90-wibond.conf": "\n".join([
@@ -51,8 +51,8 @@ def test_mac_and_driver_sections(tmp_path) -> None:
                     "[[rtl]]\ntype = wireless\nmatch_driver = rtl88*\n")
     files = managers.files(bonds(str(conf)))
     assert "PermanentMACAddress=02:00:00:00:00:01 02:00:00:00:00:02" in \
-        files["/run/systemd/network/10-wibond-match1-1.network"]
-    assert "Driver=rtl88*" in files["/run/systemd/network/10-wibond-match2-1.network"]
+        files["/run/systemd/network/10-wibond-devices1-1.network"]
+    assert "Driver=rtl88*" in files["/run/systemd/network/10-wibond-devices2-1.network"]
     assert "match-device=interface-name:bond0;interface-name:eth0;mac:02:00:00:00:00:01;" \
            "mac:02:00:00:00:00:02;driver:rtl88*\n" in files["/run/NetworkManager/conf.d/90-wibond.conf"]
     rules = files["/run/udev/rules.d/90-wibond-managers.rules"]
@@ -90,9 +90,9 @@ def test_the_step_writes_them_once_and_takes_back_what_the_config_dropped(tmp_pa
     assert "networkctl reload" in ops and "nmcli general reload conf" in ops
     assert w.ok("managers") == []  # again: nothing to write, nobody bothered
     # a file a former config left is removed; the rest stays as it is
-    (tmp_path / "run/systemd/network/10-wibond-match1-1.network").write_text("old")
+    (tmp_path / "run/systemd/network/10-wibond-devices1-1.network").write_text("old")
     ops = w.ok("managers")
-    assert ops == ["remove /run/systemd/network/10-wibond-match1-1.network",
+    assert ops == ["remove /run/systemd/network/10-wibond-devices1-1.network",
                    "systemctl is-active --quiet systemd-networkd.service", "networkctl reload"]
     # the config no longer names the radio: the managers get it back
     (tmp_path / "etc" / "wibond.conf").write_text(ARCHWIKI.replace("[[wlp3s0]]", "[[wlp9s0]]"))

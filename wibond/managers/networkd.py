@@ -45,7 +45,7 @@ class Networkd(Manager):
                     vendor, product = usb.split(":")
                     match.append(f"Property=ID_VENDOR_ID={network_word(vendor)} "
                                  f"ID_MODEL_ID={network_word(product)}")
-                out[f"{DIR}/{PREFIX}-match{i}-{j}.network"] = _file(match)
+                out[f"{DIR}/{PREFIX}-devices{i}-{j}.network"] = _file(match)
         return out
 
     def reload(self) -> list[str]:
