@@ -92,3 +92,12 @@ def test_the_share_keeps_a_variants_linked_check_and_leaves_out_a_unit_the_host_
     (src / "etc" / "x.service").symlink_to("/nonexistent/x.service")
     shutil.copytree(src, tmp_path / "b", ignore=boot._ignore_for_share)
     assert (tmp_path / "b" / "check.py").exists() and not (tmp_path / "b" / "etc" / "x.service").exists()
+
+
+def test_a_stray_int3_oops_is_the_emulators_fault_worth_another_boot(tmp_path) -> None:
+    oops = ("[    8.885363] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI\n"
+            "[    8.885775] RIP: 0010:allocate_slab+0xdf/0x4a0\n")
+    why = boot._emulator_fault(console(tmp_path, EARLY + INIT + oops))
+    assert why is not None and why.startswith("emulator:")  # not "after": retried
+    assert boot._emulator_fault(console(tmp_path, EARLY + INIT)) is None
+    assert boot._emulator_fault(console(tmp_path, EARLY + "[ 9.1] Oops: general protection fault\n")) is None
