@@ -25,11 +25,6 @@ from .writer import WriteError, write_plan
 # syslog priorities for /dev/kmsg
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
 
-_UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system",
-              "/lib/systemd/system")
-# dhcpcd.service (Arch's dhcpcd package) runs dhcpcd in manager mode on every interface.
-_DHCPCD_MANAGER = "dhcpcd.service"
-
 
 class KmsgLog:
     def __init__(self) -> None:
@@ -113,26 +108,26 @@ def dhcp_notes(bonds: list[Bond], choices: dict[str, dhcp.Choice]) -> list[str]:
             used.setdefault(client.name, []).append(client.unit(escape_instance(bond.name)))
     for name, units in sorted(used.items()):
         template = f"{name}@.service"
-        for unit_dir in _UNIT_DIRS:
+        for unit_dir in paths.UNIT_DIRS:
             if os.path.exists(paths.host(f"{unit_dir}/{template}")):
                 notes.append(f"{unit_dir}/{template} exists; wibond's units take precedence "
                              f"for {', '.join(units)} only")
                 break
     if bonds:
-        enabled = managers.enabled(_DHCPCD_MANAGER)
+        enabled = managers.enabled(managers.DHCPCD_UNIT)
         owned = managers.Owned(bonds)
         if enabled and managers.dhcpcd_command(bonds):
-            notes.append(f"{enabled} enables {_DHCPCD_MANAGER}, which runs dhcpcd on every "
+            notes.append(f"{enabled} enables {managers.DHCPCD_UNIT}, which runs dhcpcd on every "
                          f"interface: wibond's drop-in ({managers.DHCPCD_DROPIN}) starts it with "
                          f"--denyinterfaces {','.join(owned.names)}")
         elif enabled:
-            notes.append(f"{enabled} enables {_DHCPCD_MANAGER}, which runs dhcpcd on every "
+            notes.append(f"{enabled} enables {managers.DHCPCD_UNIT}, which runs dhcpcd on every "
                          "interface, bonds and slaves included, and wibond cannot read its "
                          "command line to add to it; add `denyinterfaces "
                          + " ".join(owned.names) + "` to /etc/dhcpcd.conf or disable it "
                          "(README: Beside other network managers)")
         if enabled and owned.matches:
-            notes.append(f"{_DHCPCD_MANAGER}: the slaves matched by MAC, driver or USB id "
+            notes.append(f"{managers.DHCPCD_UNIT}: the slaves matched by MAC, driver or USB id "
                          f"({', '.join('[[' + m.section + ']]' for m in owned.matches)}) have no "
                          "name to deny it; give them a pattern section (wlx*) or disable it")
     for manager, how in managers.found():

@@ -14,6 +14,9 @@ import os
 LIBEXECDIR = "/usr/lib/wibond"
 UNIT_TEMPLATE_DIR = "/usr/lib/wibond/units"
 UNIT_DIR = "/usr/lib/systemd/system"
+# Where systemd looks for units, highest priority first (generator directories aside).
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system",
+             "/lib/systemd/system")
 
 # -- host paths, relative to the root --
 CONFIG = "/etc/wibond.conf"

@@ -22,6 +22,7 @@ from ..config.model import Bond
 from .base import Manager, Owned, enabled
 from .dhcpcd import DHCPCD
 from .dhcpcd import DROPIN as DHCPCD_DROPIN
+from .dhcpcd import UNIT as DHCPCD_UNIT
 from .networkd import NETWORKD
 from .networkmanager import NETWORK_MANAGER
 from .udevprops import UDEV
@@ -68,5 +69,5 @@ def dhcpcd_command(bonds: list[Bond]) -> str | None:
     return DHCPCD.deny_command(Owned(bonds)) if DHCPCD.present() else None
 
 
-__all__ = ["DHCPCD", "DHCPCD_DROPIN", "MANAGERS", "Manager", "Owned", "conflicts",
+__all__ = ["DHCPCD", "DHCPCD_DROPIN", "DHCPCD_UNIT", "MANAGERS", "Manager", "Owned", "conflicts",
            "dhcpcd_command", "enabled", "files", "found"]

@@ -11,9 +11,6 @@ HEADER = "# Written by wibond from {source}: these interfaces are wibond's; edit
 # What wibond sets ID_NET_MANAGED_BY to: any value but a manager's own makes it keep off
 # (systemd-networkd 255+: io.systemd.Network; NetworkManager 1.46+: its D-Bus name).
 MANAGED_BY = "io.wibond"
-# Where systemd finds units an administrator or a package enabled.
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system",
-             "/lib/systemd/system")
 
 
 class Match:
@@ -47,9 +44,6 @@ class Owned:
     def _add(self, name: str) -> None:
         if name not in self.names:
             self.names.append(name)
-
-    def __bool__(self) -> bool:
-        return bool(self.names or self.matches)
 
     def describe(self) -> str:
         """The interfaces, as `wibond check` and `wibond status` name them."""
@@ -102,7 +96,7 @@ def enabled(unit: str) -> str | None:
     etc = paths.host(f"/etc/systemd/system/{unit}")
     if os.path.islink(etc) and os.readlink(etc) == "/dev/null":
         return None
-    for d in UNIT_DIRS:
+    for d in paths.UNIT_DIRS:
         try:
             entries = sorted(os.listdir(paths.host(d)))
         except OSError:

@@ -12,7 +12,7 @@ import os
 
 from ..common import paths
 from ..common.formats import network_word
-from .base import UNIT_DIRS, Manager, Owned
+from .base import Manager, Owned
 
 UNIT = "dhcpcd.service"
 DROPIN = f"{UNIT}.d/50-wibond.conf"  # boot.plan.DHCPCD_DROPIN: the generator writes it
@@ -28,7 +28,7 @@ class Dhcpcd(Manager):
     def exec_start(self) -> str | None:
         """The distribution's ExecStart= of dhcpcd.service (the first unit file found, as
         systemd finds it), when it is one plain command line."""
-        for d in UNIT_DIRS:
+        for d in paths.UNIT_DIRS:
             path = paths.host(f"{d}/{UNIT}")
             if not os.path.isfile(path):
                 continue
