@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
     status = sub.add_parser("status", help="show each bond, its slaves and matching devices")
     status.add_argument("--config", help=f"the config (default {paths.CONFIG})")
+    status.add_argument("--json", action="store_true",
+                        help="the same report as JSON, for scripts and monitoring")
     status.add_argument("bond", nargs="*", help="only these bonds")
     status.set_defaults(func=cmd_status)
     mon = sub.add_parser("monitor", help="print slave and failover changes as they happen")

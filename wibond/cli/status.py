@@ -11,9 +11,8 @@ from .base import EXIT_ERROR, EXIT_OK, load_quiet
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from ..config import match
     from ..runtime import devices
-    from .state import BondState
+    from .report import report
 
     loaded = load_quiet(args.config or paths.host(paths.CONFIG))
     bonds = [b for b in loaded.bonds if not args.bond or b.name in args.bond]
@@ -22,72 +21,128 @@ def cmd_status(args: argparse.Namespace) -> int:
     except Exception as e:  # pyudev missing or no udev: say so, show the rest
         print(f"wibond status: cannot list devices from udev: {e}", file=sys.stderr)
         present = []
-    for bond in bonds:
-        st = BondState(bond.name)
-        if not st.exists:
-            print(f"{bond.name}: not created (no slave unit running)")
-        else:
-            print(f"{bond.name}: {st.mode}, {'carrier' if st.carrier else 'no carrier'}, "
-                  f"active {st.active or '-'}, primary {st.primary or '-'}, MAC {st.mac}")
-            print(f"  monitoring: {st.monitor}")
-        by_name = {d.name: d for d in present}
-        enslaved = {s.name: s for s in st.slaves}
-        for name in sorted(set(enslaved) | set(by_name)):
-            dev = by_name.get(name) or match.Device(name)
-            try:
-                found = match.find(loaded.bonds, dev)
-            except match.Conflict as e:
-                print(f"  {name}: {e}")
-                continue
-            slave = enslaved.get(name)
-            if found is None or found[0] is not bond:
-                if slave:
-                    print(f"  {name:16s} enslaved, but no section of {bond.name} matches it")
-                continue
-            section = found[1]
-            if slave:
-                mark = "*" if st.active == name else " "
-                print(f" {mark}{name:16s} {section.type:9s} {slave_verdict(st, slave):26s} "
-                      f"[[{section.name}]]")
-            else:
-                print(f"  {name:16s} {section.type:9s} not enslaved  [[{section.name}]]")
-        missing = [s.name for s in bond.named_slaves
-                   if s.name not in by_name and s.name not in enslaved]
-        if missing:
-            print(f"  absent: {', '.join(missing)}")
-    _print_managers(loaded.bonds)
+    data = report(bonds, loaded.bonds, present, managers=lambda: _managers(loaded.bonds))
+    if args.json:
+        import json
+
+        json.dump(data, sys.stdout, indent=2)
+        print()
+    else:
+        for line in render(data):
+            print(line)
     return EXIT_ERROR if loaded.errors else EXIT_OK
 
 
-def _print_managers(bonds) -> None:  # type: ignore[no-untyped-def]
+def render(data: dict) -> list[str]:
+    """The report for people (the same content as --json)."""
+    out: list[str] = []
+    for b in data["bonds"]:
+        out += _render_bond(b)
+    if data.get("managers"):
+        out.append(f"other network managers (told to keep off {data['managers'][0]['owned']}):")
+        for m in data["managers"]:
+            told = ", ".join(m["files"]) or "nothing to tell"
+            missing = f"; MISSING {', '.join(m['missing'])}: systemctl restart wibond-managers" \
+                if m["missing"] else ""
+            out.append(f"  {m['name']} ({m['found']}): {told}{missing}")
+    return out
+
+
+def _render_bond(b: dict) -> list[str]:
+    name = b["bond"]
+    if not b["exists"]:
+        out = [f"{name}: not created (no slave unit running)"]
+    else:
+        out = [f"{name}: {b['mode']}, {'carrier' if b['carrier'] else 'no carrier'}, "
+               f"active {b['active'] or '-'}, primary {b['primary'] or '-'}, MAC {b['mac']}",
+               f"  monitoring: {b['monitoring']}"]
+    out += [f"  {p}" for p in b["problems"]]
+    for s in b["slaves"]:
+        if s["section"] is None:
+            out.append(f"  {s['name']:16s} enslaved, but no section of {name} matches it")
+            continue
+        if s["enslaved"]:
+            mark = "*" if s["active"] else " "
+            out.append(f" {mark}{s['name']:16s} {s['type']:9s} {s['link']:26s} [[{s['section']}]]")
+        else:
+            out.append(f"  {s['name']:16s} {s['type']:9s} not enslaved  [[{s['section']}]]")
+        if "radio" in s:
+            from .radio import describe
+
+            out.append(f"  {'':16s} {describe(s['radio'])}")
+    if b["absent"]:
+        out.append(f"  absent: {', '.join(b['absent'])}")
+    if not b["exists"]:
+        return out
+    for i, a in enumerate(b["addresses"] or [None]):
+        head = "  addresses: " if i == 0 else " " * 13
+        out.append(head + (_address(a) if a else "none"))
+    for d in b["dhcp"]:
+        if d["state"] not in (None, "active"):
+            out.append(f"  DHCP: {d['unit']} is {d['state']}")
+    last = b.get("last_failover")
+    if last:
+        out.append(f"  last failover: {_clock(last['at'])} ({_ago(last['ago_s'])} ago) "
+                   f"{last['from'] or 'none'} -> {last['to'] or 'none'}: {last['why']}")
+    elif b.get("last_failover_error"):
+        out.append(f"  last failover: unknown ({b['last_failover_error']})")
+    else:
+        out.append("  last failover: none this boot")
+    return out
+
+
+def _address(a: dict) -> str:
+    text = a["address"]
+    if a["source"] == "static":
+        text += " static (wibond.conf)"
+    elif a["source"] == "slaac":
+        text += " from router advertisements (SLAAC)"
+    elif a["source"] == "dhcp":
+        text += f" DHCP by {a['unit']}"
+        lease = a.get("lease")
+        if lease:
+            length = f"{_ago(lease['seconds'])} lease" if lease.get("seconds") is not None else "lease"
+            text += f": {length} obtained {_clock(lease['obtained'])} ({_ago(lease['ago_s'])} ago)"
+            if "left_s" in lease:
+                text += f", {_ago(lease['left_s'])} left"
+            if lease.get("server"):
+                text += f", server {lease['server']}"
+            return text
+    if "valid_s" in a:
+        text += f", valid {_ago(a['valid_s'])} more"
+    return text
+
+
+def _clock(epoch: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+def _ago(seconds: float) -> str:
+    """A duration for people: 45 s, 3 min 20 s, 2 h 5 min, 3 d 4 h."""
+    s = int(round(seconds))
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min" + (f" {s % 60} s" if s % 60 and s < 600 else "")
+    if s < 172800:
+        return f"{s // 3600} h" + (f" {s % 3600 // 60} min" if s % 3600 // 60 else "")
+    return f"{s // 86400} d" + (f" {s % 86400 // 3600} h" if s % 86400 // 3600 else "")
+
+
+def _managers(bonds) -> list[dict]:  # type: ignore[no-untyped-def]
     """The other network managers found, and whether wibond's word to each is in place."""
     from .. import managers
 
-    found = managers.found()
-    if not found:
-        return
+    out = []
     owned = managers.Owned(bonds)
-    print(f"other network managers (told to keep off {owned.describe()}):")
-    for manager, how in found:
+    for manager, how in managers.found():
         files = manager.told(owned)
-        missing = [p for p in files if not os.path.exists(paths.host(p))]
-        told = ", ".join(files) or "nothing to tell"
-        print(f"  {manager.name} ({how}): {told}"
-              + (f"; MISSING {', '.join(missing)}: systemctl restart wibond-managers" if missing else ""))
-
-
-def slave_verdict(st, slave) -> str:  # type: ignore[no-untyped-def]
-    """What the bond thinks of SLAVE: under ARP monitoring whether the targets answer on it
-    (validated), with how often it failed."""
-    failures = f", {slave.failures} failure{'s' if slave.failures != 1 else ''}" \
-        if slave.failures is not None else ""
-    if st.arp_interval:
-        verdict = "arp ok" if slave.mii == "up" else "arp silent"
-        if slave.mii != "up" and slave.operstate == "up":
-            verdict += " (carrier up)"
-    else:
-        verdict = f"mii {slave.mii or '?'}"
-    return verdict + failures
+        out.append({"name": manager.name, "found": how, "files": files,
+                    "missing": [p for p in files if not os.path.exists(paths.host(p))],
+                    "owned": owned.describe()})
+    return out
 
 
 def bond_changes(name: str, old: dict, new: dict) -> list[str]:

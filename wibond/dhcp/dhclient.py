@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from ..common import paths
 from ..common.formats import conf_string, conf_word, env_file
 from ..config.model import Bond
 from .base import Client, run_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
+    from .leases import Lease
 
 
 class Dhclient(Client):
@@ -40,6 +45,12 @@ class Dhclient(Client):
 
     def run_files(self, bond: str) -> list[str]:
         return [run_path(bond, "dhclient.conf"), run_path(bond, "dhclient.env")]
+
+    def lease(self, bond: str) -> Lease | None:
+        from .leases import read_dhclient
+
+        # The unit's -lf.
+        return read_dhclient(f"{paths.STATE_DIR}/dhclient-{bond}.leases")
 
 
 DHCLIENT = Dhclient()

@@ -13,6 +13,10 @@ from ..common.formats import conf_word
 from ..config.model import Bond
 from .base import Client, run_path
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
+    from .leases import Lease
+
 
 class Dhcpcd(Client):
     name = "dhcpcd"
@@ -86,6 +90,11 @@ class Dhcpcd(Client):
         # address (seen in silent-archwiki: "10 second defence failed"). Without it dhcpcd
         # asks anew (DISCOVER); the server knows the client identifier: the same address.
         return [f"{paths.DHCPCD_DBDIR}/{bond}.lease"]
+
+    def lease(self, bond: str) -> Lease | None:
+        from .leases import read_bootp
+
+        return read_bootp(f"{paths.DHCPCD_DBDIR}/{bond}.lease")
 
 
 DHCPCD = Dhcpcd()

@@ -168,6 +168,14 @@ def status_text(*bonds):
     return sh(["wibond", "status", *bonds], check=False, quiet=True).stdout
 
 
+def status_json(*bonds):
+    """`wibond status --json`, parsed; the bonds' reports by name."""
+    import json
+
+    out = sh(["wibond", "status", "--json", *bonds], check=False, quiet=True).stdout
+    return {b["bond"]: b for b in json.loads(out)["bonds"]}
+
+
 def monotonic():
     return time.monotonic()
 

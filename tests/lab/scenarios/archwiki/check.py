@@ -10,7 +10,7 @@ import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, bond_state, fixture, mac_of, sh, wait_for
 from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
 from guest.product import (default_routes, dhcp_client_name, dhcp_units, failed_units,
-                           global_addrs, status_text, unit_props, unit_state, unit_timestamp,
+                           global_addrs, status_json, status_text, unit_props, unit_state, unit_timestamp,
                            uptime, wait_unit, wpa_status)
 from guest.util import say
 
@@ -79,7 +79,28 @@ with Results() as res:
               any(r.get("gateway") == far.ip4.split("/")[0] for r in dr), dr)
     res.check("no failed units", not failed_units(), failed_units())
     say("after a cold boot with /etc/wibond.conf:\n" + open("/etc/wibond.conf").read())
-    say("$ wibond status\n" + status_text())
+    status = status_text()
+    say("$ wibond status\n" + status)
+    report = status_json(BOND)[BOND]
+    radio = next(s for s in report["slaves"] if s["name"] == wlan).get("radio", {})
+    res.check("status: the radio's SSID, access point, signal and bitrate (iw)",
+              radio.get("ssid") == far.ssid and radio.get("ap") == far.ap_mac.lower()
+              and isinstance(radio.get("signal_dbm"), int) and radio.get("tx_bitrate_mbps"),
+              radio)
+    res.check("status: the radio line in the text",
+              f'SSID "{far.ssid}" via {far.ap_mac.lower()}' in status, status)
+    v4 = next((a for a in report["addresses"] if a["address"] == a4[0]), {})
+    lease = v4.get("lease") or {}
+    res.check(f"status: {a4[0]} held by {clients[0]}, with its lease's time and length",
+              v4.get("source") == "dhcp" and v4.get("unit") == clients[0]
+              and isinstance(lease.get("seconds"), int) and lease["seconds"] > 0
+              and 0 <= lease.get("ago_s", -1) < 600 and 0 < lease.get("left_s", 0) <= lease["seconds"],
+              v4)
+    res.check("status: the text names the lease's holder",
+              f"{a4[0]} DHCP by {clients[0]}: " in status and " lease obtained " in status, status)
+    v6 = [a for a in report["addresses"] if a["address"] in a6]
+    res.check("status: the DHCPv6 address held by the IPv6 client",
+              v6 and v6[0].get("source") == "dhcp" and v6[0].get("unit") == clients[-1], v6)
     say("$ ip -br addr show bond0\n" + sh(["ip", "-br", "addr", "show", BOND], quiet=True).stdout)
     res.figure("boot: wibond@bond0 active", unit_timestamp("wibond@bond0.service"), "s uptime")
     res.figure("boot: wlan0 supplicant active", unit_timestamp("bond0-supplicant@wlan0.service"), "s uptime")
@@ -98,6 +119,10 @@ with Results() as res:
             res.check("addresses kept over the radio", global_addrs(BOND, 4) == a4
                       and set(a6) <= set(global_addrs(BOND, 6)),
                       {"v4": global_addrs(BOND, 4), "v6": global_addrs(BOND, 6)})
+            last = status_json(BOND)[BOND].get("last_failover") or {}
+            res.check("status: the last failover is the cut, the wire -> wlan0, and why",
+                      last.get("from") == wired and last.get("to") == wlan
+                      and last.get("why") == f"{wired} link went down", last)
             say(f"wire cut: {wlan} carries the traffic; restoring the wire ...")
         finally:
             back = failover(res, p, "wire restore", far.wire_restore, wired)
@@ -115,4 +140,10 @@ with Results() as res:
             f"{round((ev['t_switch'] - ev['t0']) * 1000)} ms; {s['lost']} of {s['sent']} pings lost, "
             f"longest gap without a reply {s['max_gap_ms']} ms")
     res.check("addresses kept after failback", global_addrs(BOND, 4) == a4, global_addrs(BOND, 4))
+    last = status_json(BOND)[BOND].get("last_failover") or {}
+    res.check("status: the last failover is the failback, wlan0 -> the wire, and why",
+              last.get("from") == wlan and last.get("to") == wired
+              and last.get("why", "").startswith(f"{wired} link came up")
+              and 0 <= last.get("ago_s", -1) < 120, last)
+    say("$ wibond status  (after the failback)\n" + status_text())
     res.check("no failed units at the end", not failed_units(), failed_units())

@@ -1,0 +1,190 @@
+"""What `wibond status` knows about one bond, gathered once as plain data: the text view and
+`--json` are two renderings of the same report (status.py).
+
+Sources: sysfs (state.py), udev's devices, `iw dev X link` for each radio (radio.py), `ip -j
+addr` for the bond's addresses, the DHCP clients' units and lease files (dhcp/), and the
+bonding driver's kernel lines for the last failover (failovers.py). Each source that cannot
+answer leaves its field empty with the reason, never stops the report.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from typing import Any, Callable
+
+from ..config import match
+from ..config.model import Bond
+from .state import BondState, SlaveState
+
+
+class Sources:
+    """What the report asks the running system; tests give a fake."""
+
+    def radio(self, ifname: str) -> dict[str, Any]:
+        from . import radio
+
+        return radio.link(ifname)
+
+    def addresses(self, bond: str) -> list[dict[str, Any]]:
+        from ..runtime.hostio import Host
+
+        return Host(lambda _line: None).addresses(bond)
+
+    def kernel_lines(self, bond: str) -> tuple[list[tuple[float, str]], str | None]:
+        from . import failovers
+
+        return failovers.kernel_lines(bond)
+
+    def units(self, names: list[str]) -> dict[str, dict[str, str]]:
+        """ActiveState and ActiveEnterTimestamp of each unit, {} when systemctl cannot say."""
+        from ..runtime.hostio import find_program, spawn
+
+        systemctl = find_program("systemctl")
+        if not names or not systemctl:
+            return {}
+        try:
+            code, out, _err = spawn([systemctl, "show", "--no-pager", "-p", "Id",
+                                     "-p", "ActiveState", "-p", "ActiveEnterTimestamp", *names])
+        except OSError:
+            return {}
+        if code != 0:
+            return {}
+        found: dict[str, dict[str, str]] = {}
+        for block in out.strip().split("\n\n"):
+            props = dict(ln.partition("=")[::2] for ln in block.splitlines() if "=" in ln)
+            if props.get("Id"):
+                found[props["Id"]] = props
+        return found
+
+    def dhcp(self, bond: Bond) -> list[tuple[Any, list[str]]]:
+        """The clients running DHCP on BOND, with their families (what boot chose)."""
+        from .. import dhcp
+
+        return dhcp.choose(bond, lambda c: c.installed()).clients
+
+    def now(self) -> float:
+        return time.time()
+
+
+def slave_verdict(st: BondState, slave: SlaveState) -> str:
+    """What the bond thinks of SLAVE: under ARP monitoring whether the targets answer on it
+    (validated), with how often it failed."""
+    failures = f", {slave.failures} failure{'s' if slave.failures != 1 else ''}" \
+        if slave.failures is not None else ""
+    if st.arp_interval:
+        verdict = "arp ok" if slave.mii == "up" else "arp silent"
+        if slave.mii != "up" and slave.operstate == "up":
+            verdict += " (carrier up)"
+    else:
+        verdict = f"mii {slave.mii or '?'}"
+    return verdict + failures
+
+
+def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
+                sources: Sources) -> dict[str, Any]:
+    from ..common.names import escape_instance
+
+    st = BondState(bond.name)
+    out: dict[str, Any] = {"bond": bond.name, "exists": st.exists}
+    if st.exists:
+        out.update(mode=st.mode, carrier=st.carrier, active=st.active, primary=st.primary,
+                   mac=st.mac, monitoring=st.monitor)
+    by_name = {d.name: d for d in present}
+    enslaved = {s.name: s for s in st.slaves}
+    slaves: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for name in sorted(set(enslaved) | set(by_name)):
+        dev = by_name.get(name) or match.Device(name)
+        try:
+            found = match.find(bonds, dev)
+        except match.Conflict as e:
+            problems.append(f"{name}: {e}")
+            continue
+        slave = enslaved.get(name)
+        if found is None or found[0] is not bond:
+            if slave:
+                slaves.append({"name": name, "enslaved": True, "section": None})
+            continue
+        section = found[1]
+        entry: dict[str, Any] = {"name": name, "type": section.type, "section": section.name,
+                                 "enslaved": bool(slave), "active": st.active == name}
+        if slave:
+            entry.update(link=slave_verdict(st, slave), mii=slave.mii, failures=slave.failures)
+        if section.wireless or (slave and slave.wireless):
+            entry["radio"] = sources.radio(name)
+        slaves.append(entry)
+    out["slaves"] = slaves
+    out["problems"] = problems
+    out["absent"] = [s.name for s in bond.named_slaves
+                     if s.name not in by_name and s.name not in enslaved]
+    if not st.exists:
+        return out
+    now = sources.now()
+    clients = sources.dhcp(bond)
+    escaped = escape_instance(bond.name)
+    unit_names = [c.unit(escaped) for c, _f in clients]
+    states = sources.units(unit_names)
+    out["dhcp"] = [{"unit": c.unit(escaped), "client": c.name, "families": fams,
+                    "state": states.get(c.unit(escaped), {}).get("ActiveState"),
+                    "since": states.get(c.unit(escaped), {}).get("ActiveEnterTimestamp") or None}
+                   for c, fams in clients]
+    out["addresses"] = _addresses(bond, sources.addresses(bond.name), clients, escaped, now)
+    lines, error = sources.kernel_lines(bond.name)
+    from . import failovers
+
+    last = failovers.last(bond.name, lines, arp=bool(st.arp_interval))
+    out["last_failover"] = dict(last, ago_s=round(now - last["at"], 1)) if last else None
+    if error:
+        out["last_failover_error"] = error
+    return out
+
+
+def _addresses(bond: Bond, infos: list[dict[str, Any]], clients: list[tuple[Any, list[str]]],
+               escaped: str, now: float) -> list[dict[str, Any]]:
+    """Each global address of the bond with who put it there and, for a DHCP lease, when it
+    was obtained and for how long."""
+    static = {str(ipaddress.ip_interface(a)) for a in bond.address}
+    holder: dict[str, Any] = {}
+    for client, fams in clients:
+        for fam in fams:
+            holder[fam] = client
+    out: list[dict[str, Any]] = []
+    for info in infos:
+        if info.get("scope") != "global" or "local" not in info:
+            continue
+        family = 4 if info.get("family") == "inet" else 6
+        text = f"{info['local']}/{info.get('prefixlen')}"
+        entry: dict[str, Any] = {"address": text, "family": family}
+        valid = info.get("valid_life_time")
+        if isinstance(valid, int) and valid < 0xFFFFFFFF:
+            entry["valid_s"] = valid
+        if text in static:
+            entry["source"] = "static"
+        elif family == 4 and "ipv4" in holder:
+            client = holder["ipv4"]
+            entry.update(source="dhcp", unit=client.unit(escaped))
+            lease = client.lease(bond.name)
+            if lease and lease.address in ("", info["local"]):
+                entry["lease"] = {"obtained": lease.obtained, "seconds": lease.seconds,
+                                  "server": lease.server or None,
+                                  "ago_s": round(now - lease.obtained)}
+                expires = lease.expires()
+                if expires is not None:
+                    entry["lease"]["left_s"] = max(0, round(expires - now))
+        elif family == 6 and info.get("prefixlen") == 128 and "ipv6" in holder:
+            entry.update(source="dhcp", unit=holder["ipv6"].unit(escaped))
+        elif family == 6 and info.get("dynamic"):
+            entry["source"] = "slaac"
+        else:
+            entry["source"] = "other"
+        out.append(entry)
+    return out
+
+
+def report(bonds: list[Bond], all_bonds: list[Bond], present: list[match.Device],
+           sources: Sources | None = None,
+           managers: Callable[[], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    sources = sources or Sources()
+    return {"bonds": [bond_report(b, all_bonds, present, sources) for b in bonds],
+            "managers": managers() if managers else []}
