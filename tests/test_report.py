@@ -10,8 +10,8 @@ import os
 import time
 
 import pytest
-
 from test_status import fake_root, write
+
 from wibond.cli import failovers, radio
 from wibond.cli.report import Sources, report
 from wibond.cli.status import _ago, render
