@@ -105,14 +105,16 @@ test:
 check:
 	$(HOST_PYTHON) -m pytest -q tests
 
-# The main job, shown: boot the VM lab (as root; tests/lab/README.md) with the ArchWiki
-# setup in /etc/wibond.conf, watch the bond come up and fail over live, then the figures.
-# DEMO_SCENARIO=raspberry-pi (or any lab scenario) shows another.
+# The main job, shown as a story (tests/lab/host/demo.py): boot the VM lab (as root;
+# tests/lab/README.md) with the ArchWiki setup in /etc/wibond.conf, tell what wibond made of
+# it, pull the cable under a 10 ms ping, then the figures and the ping timeline (terminal and
+# picture). The guest's console goes to a log; V=1 shows wibond's lines of it.
+# DEMO_SCENARIO=raspberry-pi (or any lab scenario) shows another, DEMO_SUITE=sid another Debian.
 DEMO_SCENARIO ?= archwiki
+DEMO_SUITE ?= bookworm
 demo:
 	VENV=$(VENV) sh tools/bootstrap demo
-	$(VENV_PYTHON) tests/lab/host/labrun.py run $(DEMO_SCENARIO) --console-journal \
-		--follow 'wibond-demo\||wibond|bond0|supplicant|dhclient|dhcp6c'
+	$(VENV_PYTHON) tests/lab/host/demo.py $(DEMO_SCENARIO) --suite $(DEMO_SUITE) $(if $(V),--verbose)
 
 # Without the lab: check each bundled example and show the units boot would make from it.
 examples:
@@ -127,9 +129,11 @@ examples:
 
 # Figures, not tests: the generator against its baseline here; failover loss, bring-up and
 # boot in the VM lab (as root) with results in benchmarks/results/.
+# The timeline pictures need matplotlib: bench runs in the virtual environment (tools/bootstrap).
 bench:
-	$(HOST_PYTHON) benchmarks/generator.py
-	$(HOST_PYTHON) benchmarks/lab.py
+	VENV=$(VENV) sh tools/bootstrap demo
+	$(VENV_PYTHON) benchmarks/generator.py
+	$(VENV_PYTHON) benchmarks/lab.py
 
 # The VM lab (tests/lab/README.md): as root; QEMU under TCG, Debian kernel with bonding and
 # mac80211_hwsim. lab-image builds or refreshes the cached guest image (a no-op when current);

@@ -9,7 +9,9 @@ raspberry-pi: AP deauth, rfkill and radio removal between two radios; dongles: p
 enslaved and to carrying traffic, pull under load, udev's cost of the rule). --silent runs
 silent-archwiki and silent-raspberry-pi instead (on sid): silent failures with ARP monitoring
 beside MII monitoring, with a table of the two. Prints every figure and writes them to
-benchmarks/results/lab-<date>.txt (and .json; --silent: silent-<date>). Figures, not
+benchmarks/results/lab-<date>.txt (and .json; --silent: silent-<date>), and the ping timeline
+around each fault of each scenario, in the terminal and drawn into
+benchmarks/results/lab-<date>-<scenario>.png (host/timeline.py). Figures, not
 assertions: the scenarios' own checks are the tests.
 
     sudo python3 benchmarks/lab.py [--only-bench | --silent] [--out DIR]
@@ -27,6 +29,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "lab", "host"))
 import labrun  # noqa: E402
+import timeline  # noqa: E402
 
 RESULTS = os.path.join(REPO, "benchmarks", "results")
 
@@ -127,6 +130,19 @@ def main() -> int:
         json.dump([{k: r.get(k) for k in ("scenario", "passed", "figures", "timings")}
                    for r in results], out, indent=1, default=str)
     print(f"results: {stem}.txt")
+    for r in results:
+        drawn = timeline.load(r["out_dir"])
+        if not drawn:
+            continue
+        print(f"\n== {r['scenario']}: the pings around each fault")
+        for tl in drawn:
+            print("\n".join("  " + ln for ln in timeline.terminal(tl)))
+        try:
+            png = timeline.draw(drawn, f"{stem}-{r['scenario']}.png",
+                                f"{r['scenario']} [{r.get('suite', '')}]: ping every 10 ms")
+            print(f"picture: {png}")
+        except ImportError:
+            print("no picture: matplotlib is not installed (`make bench` installs it)")
     return 1 if failed else 0
 
 

@@ -48,3 +48,4 @@ SCENARIO_NAME = current_scenario()
 SCENARIO_DIR = scenario_dir(SCENARIO_NAME)  # copy of tests/lab/scenarios/<name>/
 OUT_DIR = out_dir(SCENARIO_NAME)            # results go here; the host reads them
 RESULT_FILE = OUT_DIR / "result.json"
+TIMELINES_FILE = OUT_DIR / "timelines.json"  # the pings around each event (Results.timeline)

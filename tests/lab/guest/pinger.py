@@ -151,6 +151,19 @@ class Pinger:
         v = list(self.recv.values())
         return max(v) if v else None
 
+    def timeline(self, since, until):
+        """Every probe sent in [since, until]: [ms after `since`, reply time in ms or None
+        when lost], for a picture of the window (host/timeline.py draws it)."""
+        out = []
+        sent, recv = dict(self.sent), dict(self.recv)
+        for n in sorted(sent):
+            t = sent[n]
+            if since <= t <= until:
+                r = recv.get(n)
+                rtt = round((r - t) * 1000, 2) if r is not None and r - t <= self.timeout else None
+                out.append([round((t - since) * 1000, 1), rtt])
+        return out
+
     def stats(self, since=None, until=None):
         end = self.t_stop if self.t_stop is not None else time.monotonic()
         horizon = end - self.timeout if self.t_stop is None else end

@@ -13,7 +13,7 @@ import os
 import time
 import traceback
 
-from .paths import OUT_DIR, RESULT_FILE, SCENARIO_DIR
+from .paths import OUT_DIR, RESULT_FILE, SCENARIO_DIR, TIMELINES_FILE
 from .util import log
 
 
@@ -24,6 +24,7 @@ class Results:
         self.checks = []
         self.figures = []
         self.notes = []
+        self.timelines = []
         self.t0 = time.monotonic()
         self.complete = False
 
@@ -41,6 +42,22 @@ class Results:
         self.figures.append({"name": name, "value": value, "unit": unit})
         log(f"FIGURE {name} = {value} {unit}")
         self.write()
+
+    def timeline(self, label, pinger, since, until, marks, lead=1.0):
+        """The pings around one event for a picture: every probe from LEAD seconds before
+        SINCE to UNTIL, and MARKS [(monotonic time, what happened)], to out/timelines.json
+        (call after the pinger stopped: every probe in the window is decided)."""
+        start = since - lead
+        self.timelines.append({
+            "label": label, "interval_ms": round(pinger.interval * 1000, 3),
+            "timeout_ms": round(pinger.timeout * 1000), "event_ms": round(lead * 1000, 1),
+            "probes": pinger.timeline(start, until),
+            "marks": [[round((t - start) * 1000, 1), what] for t, what in marks if t is not None],
+        })
+        TIMELINES_FILE.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{TIMELINES_FILE}.tmp", "w") as f:
+            json.dump({"scenario": self.scenario, "timelines": self.timelines}, f)
+        os.replace(f"{TIMELINES_FILE}.tmp", TIMELINES_FILE)
 
     def note(self, text):
         self.notes.append(str(text))

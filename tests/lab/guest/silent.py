@@ -102,6 +102,10 @@ def measure(res, far, gw, fault, primary, expect, monitor, bond="bond0"):
                      f"{label}: pings after the failback", raise_on_timeout=False)
         t_end = p.now()
     during = p.stats(since=t0, until=t_clear)
+    res.timeline(label, p, t0, t_end, [(t0, f"{fault}"),
+                                       (t_switch if switched else None, f"{expect} active"),
+                                       (t_clear, "fault cleared"),
+                                       (t_back if back else None, f"{primary} back")])
     after = p.stats(since=t_clear, until=t_end)
     out.update(switched=switched, switch_ms=round((t_switch - t0) * 1000) if switched else None,
                ok_ms=round((t_ok - t0) * 1000) if switched else None,

@@ -30,7 +30,7 @@ CLEANUP_ALLOWANCE_S = 60
 LAB_UNITS = {"sysinit.target.wants": ["wibond-lab-fixture.service", "wibond-lab-watchdog.service"],
              "multi-user.target.wants": ["wibond-lab-run.service"]}
 DEFAULT_BOOT_LIMIT_S = 180  # guest watchdog: power off when the runner has not started by then
-GUEST_FILES = ("result.json", "check.log", "journal.txt", "state.txt", "fixture-state.json",
+GUEST_FILES = ("result.json", "timelines.json", "check.log", "journal.txt", "state.txt", "fixture-state.json",
                "hostapd.log", "dnsmasq.log")
 
 

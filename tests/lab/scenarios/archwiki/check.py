@@ -9,12 +9,28 @@ from pathlib import Path
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, bond_state, fixture, mac_of, sh, wait_for
 from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
-from guest.product import (default_routes, dhcp_client_name, dhcp_units, failed_units,
-                           global_addrs, status_json, status_text, unit_props, unit_state, unit_timestamp,
-                           uptime, wait_unit, wpa_status)
+from guest.product import (
+    default_routes,
+    dhcp_client_name,
+    dhcp_units,
+    failed_units,
+    global_addrs,
+    status_json,
+    status_text,
+    unit_props,
+    unit_state,
+    unit_timestamp,
+    uptime,
+    wait_unit,
+    wpa_status,
+)
 from guest.util import say
 
 BOND = "bond0"
+
+
+def indent(text):
+    return "\n".join("     " + ln for ln in text.rstrip().splitlines()) + "\n"
 UNITS = ["wibond@bond0.service", "bond0-wired@eth0.service", "bond0-supplicant@wlan0.service"]
 
 
@@ -78,9 +94,16 @@ with Results() as res:
     res.check("default route via the DHCP router on bond0",
               any(r.get("gateway") == far.ip4.split("/")[0] for r in dr), dr)
     res.check("no failed units", not failed_units(), failed_units())
-    say("after a cold boot with /etc/wibond.conf:\n" + open("/etc/wibond.conf").read())
+    say("1. The config. The VM booted with this /etc/wibond.conf and nothing else set up:\n\n"
+        + indent(open("/etc/wibond.conf").read()))
+    units = sh(["systemctl", "list-units", "--no-legend", "--plain", "wibond*", "bond0-*",
+                "dhclient@*", "dhcp6c@*", "dhcpcd@*"], check=False, quiet=True).stdout
+    say("2. What wibond made of it. At boot its generator wrote one unit per slave and one per\n"
+        "   DHCP client, each bound to its device; they are running now:\n\n"
+        + indent("\n".join(" ".join(ln.split()[:1] + ln.split()[2:4]) for ln in units.splitlines())))
     status = status_text()
-    say("$ wibond status\n" + status)
+    say(f"3. The bond is up. The cable ({wired}) is the primary and carries the traffic; the radio\n"
+        f"   ({wlan}) is associated and waits. `wibond status` says:\n\n" + indent(status))
     report = status_json(BOND)[BOND]
     radio = next(s for s in report["slaves"] if s["name"] == wlan).get("radio", {})
     res.check("status: the radio's SSID, access point, signal and bitrate (iw)",
@@ -101,7 +124,6 @@ with Results() as res:
     v6 = [a for a in report["addresses"] if a["address"] in a6]
     res.check("status: the DHCPv6 address held by the IPv6 client",
               v6 and v6[0].get("source") == "dhcp" and v6[0].get("unit") == clients[-1], v6)
-    say("$ ip -br addr show bond0\n" + sh(["ip", "-br", "addr", "show", BOND], quiet=True).stdout)
     res.figure("boot: wibond@bond0 active", unit_timestamp("wibond@bond0.service"), "s uptime")
     res.figure("boot: wlan0 supplicant active", unit_timestamp("bond0-supplicant@wlan0.service"), "s uptime")
     res.figure("boot: DHCPv4 address seen", round(uptime(), 1), "s uptime (upper bound)")
@@ -111,7 +133,8 @@ with Results() as res:
         monitor = subprocess.Popen(["wibond", "monitor", "--duration", "12"], text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         first = monitor.stdout.readline()   # it watches from here on
-        say(f"pinging {far.ip4.split('/')[0]} every {PING_MS} ms; cutting the wire ({wired}) ...")
+        say(f"4. Pulling the cable. The VM pings the router ({far.ip4.split('/')[0]}) every {PING_MS} ms"
+            f" while {wired}'s\n   link goes down ...")
         try:
             cut = failover(res, p, "wire cut", far.wire_cut, wlan)
             res.check("bond MAC becomes the radio's", cut["state"]["address"] == wlan_mac,
@@ -123,27 +146,32 @@ with Results() as res:
             res.check("status: the last failover is the cut, the wire -> wlan0, and why",
                       last.get("from") == wired and last.get("to") == wlan
                       and last.get("why") == f"{wired} link went down", last)
-            say(f"wire cut: {wlan} carries the traffic; restoring the wire ...")
+            say(f"   The bond moved to the radio {round((cut['t_switch'] - cut['t0']) * 1000)} ms after"
+                f" the cable went: {wlan} carries the\n   traffic now, with the same addresses; the bond"
+                f" took the radio's MAC ({wlan_mac}).\n"
+                f"5. Plugging the cable back in ...")
         finally:
             back = failover(res, p, "wire restore", far.wire_restore, wired)
-        say(f"wire restored: {bond_state(BOND)['active_slave']} is active again")
+        say(f"   {bond_state(BOND)['active_slave']}, the primary, carries the traffic again"
+            f" {round((back['t_switch'] - back['t0']) * 1000)} ms later.")
         res.check("bond MAC back to the wire's", back["state"]["address"] == wired_mac,
                   {"bond": back["state"]["address"], "wired": wired_mac})
     mon_out = first + monitor.communicate(timeout=60)[0]
-    say("$ wibond monitor  (during the failover)\n" + mon_out)
+    say("   What `wibond monitor` printed meanwhile:\n\n" + indent(mon_out))
     res.check("wibond monitor showed the failover and the failback",
               f"active slave {wired} -> {wlan}" in mon_out and f"active slave {wlan} -> {wired}" in mon_out,
               mon_out)
+    say(f"6. What was lost (a ping counts as lost without a reply within {p.timeout:g} s):")
     for ev in (cut, back):
         s = loss_figures(res, p, ev)
-        say(f"{ev['label']}: active slave changed after "
-            f"{round((ev['t_switch'] - ev['t0']) * 1000)} ms; {s['lost']} of {s['sent']} pings lost, "
-            f"longest gap without a reply {s['max_gap_ms']} ms")
+        say(f"   {ev['label']}: {s['lost']} of {s['sent']} pings lost, longest time without a reply "
+            f"{s['max_gap_ms']} ms")
     res.check("addresses kept after failback", global_addrs(BOND, 4) == a4, global_addrs(BOND, 4))
     last = status_json(BOND)[BOND].get("last_failover") or {}
     res.check("status: the last failover is the failback, wlan0 -> the wire, and why",
               last.get("from") == wlan and last.get("to") == wired
               and last.get("why", "").startswith(f"{wired} link came up")
               and 0 <= last.get("ago_s", -1) < 120, last)
-    say("$ wibond status  (after the failback)\n" + status_text())
+    say("7. `wibond status` now names the last failover, when and why:\n\n"
+        + indent("\n".join(ln for ln in status_text().splitlines() if "last failover" in ln)))
     res.check("no failed units at the end", not failed_units(), failed_units())
