@@ -100,8 +100,8 @@ class Progress:
 def ensure_image(cache: str, suite: str, log: Path) -> None:
     """build-image (a no-op of seconds when the cached image is current), its output to LOG,
     its latest step on the progress line."""
-    with Progress(f"the {suite} guest image (first time: a few minutes; log {log})") as prog, \
-            open(log, "w") as out:
+    say(f"  The VM's disk image: built once (a few minutes) and cached; its log: {log}")
+    with Progress(f"the {suite} guest image") as prog, open(log, "w") as out:
         p = subprocess.Popen([sys.executable, str(image.BUILD_IMAGE), "--cache", cache,
                               "--suite", suite], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
@@ -160,7 +160,8 @@ def figures(result: dict) -> None:
     if shown:
         say("== figures")
         for f in shown:
-            say(f"   {f['name']}: {f['value']} {f['unit']}".rstrip())
+            value = round(f["value"], 1) if isinstance(f["value"], float) else f["value"]
+            say(f"   {f['name']}: {value} {f['unit']}".rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -100,7 +100,8 @@ with Results() as res:
                 "dhclient@*", "dhcp6c@*", "dhcpcd@*"], check=False, quiet=True).stdout
     say("2. What wibond made of it. At boot its generator wrote one unit per slave and one per\n"
         "   DHCP client, each bound to its device; they are running now:\n\n"
-        + indent("\n".join(" ".join(ln.split()[:1] + ln.split()[2:4]) for ln in units.splitlines())))
+        + indent("\n".join(" ".join(ln.split()[:1] + ln.split()[2:4]) for ln in units.splitlines()
+                            if not ln.startswith("wibond-lab"))))
     status = status_text()
     say(f"3. The bond is up. The cable ({wired}) is the primary and carries the traffic; the radio\n"
         f"   ({wlan}) is associated and waits. `wibond status` says:\n\n" + indent(status))
