@@ -38,7 +38,7 @@ def loss_figures(res, p, ev, interval_ms=PING_MS):
     s = p.stats(since=ev["t0"], until=ev["t_ok"])
     label = ev["label"]
     res.timeline(label, p, ev["t0"], ev["t_ok"],
-                 [(ev["t0"], label), (ev["t_switch"], f"{ev['state']['active_slave']} active")])
+                 [(ev["t0"], label), (ev["t_switch"], f"{(ev['state'] or {}).get('active_slave')} active")])
     res.check(f"{label}: pings continue", s["received"] > 0 and s["max_gap_ms"] < 10000, s)
     res.figure(f"{label}: pings lost", s["lost"], f"of {s['sent']} at {interval_ms} ms")
     res.figure(f"{label}: longest gap without a reply", s["max_gap_ms"], "ms")
