@@ -53,6 +53,7 @@ class Link:
         self.arp_targets: list[str] = []
         self.slaves: list[str] = []
         self.stable_secret: str | None = None
+        self.forced_active: str | None = None   # written to bonding/active_slave
 
     def state(self) -> tuple:
         return (self.kind, self.mac, self.up, self.master, json.dumps(self.addrs),
@@ -149,6 +150,8 @@ class FakeHost(Host):
             return "0x1003" if link.up else "0x1002"
         if attr == "carrier":
             return "1" if self._carrier(link) else "0"
+        if attr == "bonding_slave/mii_status" and link.master:
+            return "up" if self._carrier(link) else "down"
         if attr.startswith("bonding/") and link.kind == "bond":
             key = attr[len("bonding/"):]
             if key == "slaves":
@@ -172,6 +175,8 @@ class FakeHost(Host):
 
     def _active(self, bond: Link) -> str | None:
         up = [s for s in bond.slaves if self._carrier(self.links[s])]
+        if bond.forced_active in up:
+            return bond.forced_active
         primary = bond.bonding.get("primary")
         if primary in up:
             return primary
@@ -243,6 +248,11 @@ class FakeHost(Host):
                 bond.arp_targets.remove(addr)
         elif key == "primary":
             bond.bonding[key] = "" if value == "" else value
+            bond.forced_active = None   # the kernel reselects when the primary changes
+        elif key == "active_slave":
+            if value not in bond.slaves or not self._carrier(self.links[value]):
+                refuse("Invalid argument")
+            bond.forced_active = value
         elif key in bond.bonding:
             bond.bonding[key] = value
         else:

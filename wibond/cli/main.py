@@ -7,6 +7,7 @@ import sys
 
 from .. import __version__
 from ..common import paths
+from .apply import cmd_apply
 from .base import EXIT_USAGE
 from .check import cmd_check, cmd_generate
 from .status import cmd_monitor, cmd_status
@@ -29,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--config", required=True, help="the config to read")
     gen.add_argument("outdir", help="a new or empty directory")
     gen.set_defaults(func=cmd_generate)
+    app = sub.add_parser("apply", help="bring the running bonds to /etc/wibond.conf, only what "
+                                       "changed")
+    app.add_argument("--dry-run", action="store_true", help="print the changes, make none")
+    app.set_defaults(func=cmd_apply)
     status = sub.add_parser("status", help="show each bond, its slaves and matching devices")
     status.add_argument("--config", help=f"the config (default {paths.CONFIG})")
     status.add_argument("--json", action="store_true",

@@ -164,6 +164,21 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
     host.save(f"{run_dir(name)}/created", "")
 
 
+def record_path(bond: str) -> str:
+    """What the bond was started from: `wibond apply` compares an edited config with it."""
+    return f"{run_dir(bond)}/applied.json"
+
+
+def keep_record(host: Host, bond: str) -> None:
+    """The generator's snapshot the bond was made from, copied as it is (no JSON parsed or
+    written: the start step stays cheap)."""
+    from ..boot.snapshot import PATH
+
+    data = host.read_bytes(PATH)
+    if data is not None:
+        host.save_bytes(record_path(bond), data)
+
+
 def set_monitoring(host: Host, bond: Bond, lease_gateway: str | None, log) -> None:  # type: ignore[no-untyped-def]
     """Watch BOND's links by ARP (its targets known, LEASE_GATEWAY the DHCP lease's router or
     None) or else by MII, changing only what differs."""

@@ -187,6 +187,7 @@ def cmd_start(rt: Runtime, bond: str) -> None:
     if config_bond.address or config_bond.gateway or config_bond.gateway6 or config_bond.dns:
         cmd_static(rt, bond)
     cmd_start_slaves(rt, bond)
+    bondctl.keep_record(rt.host, bond)
 
 
 def cmd_static(rt: Runtime, bond: str) -> None:

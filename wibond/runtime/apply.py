@@ -1,0 +1,242 @@
+"""`wibond apply`: bring the running bonds to an edited wibond.conf, touching only what changed.
+
+What runs is known from a record, not from regenerated files: each bond's start (the
+`start` step) keeps the generator's snapshot it was started from in
+/run/wibond/<bond>/applied.json, and apply rewrites it once it has applied a change. The
+plan (config/changes.py) says what each change takes; this carries it out:
+
+  1. before systemd reloads (the units a reload drops must be stopped while systemd still
+     has them): bonds gone from the file stopped, slaves gone from a section moved off
+     (traffic to another slave first when the bond has one) and stopped, DHCP clients no
+     longer wanted stopped;
+  2. `systemctl daemon-reload`: the generator writes the units and the snapshot anew;
+  3. after: options the kernel takes live written to sysfs (only what differs), addresses,
+     routes and DNS brought in line, DHCP clients restarted, new slaves' units started,
+     changed slaves' units restarted one at a time, bonds re-created or created;
+  4. the other network managers told (the same step as a bond's start), the records
+     rewritten.
+
+An unchanged bond is not touched: no sysfs write, no unit started or stopped.
+"""
+
+from __future__ import annotations
+
+from ..boot import snapshot
+from ..common import paths
+from ..common.names import escape_instance
+from ..config import changes
+from ..config.model import Bond, Loaded
+from . import bondctl
+from .bondctl import keep_record, record_path
+from .hostio import Host, HostError
+
+__all__ = ["apply", "keep_record", "plan", "record_path", "running"]
+
+def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
+    """The bonds as wibond started them (from their records) and the names of bonds that run
+    without one (started by a wibond before records, or by hand)."""
+    found: dict[str, Bond] = {}
+    unknown: list[str] = []
+    for name in host.listdir(paths.RUN_DIR):
+        raw = host.read_bytes(record_path(name))
+        if raw is None:
+            if bondctl.is_bond(host, name):
+                unknown.append(name)
+            continue
+        loaded = snapshot.loads(raw)
+        bond = loaded.bond(name) if loaded else None
+        if bond is not None and bondctl.is_bond(host, name):
+            found[name] = bond
+    return found, unknown
+
+
+def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, list[str]]:
+    bonds, unknown = running(host)
+    the_plan = changes.plan(list(bonds.values()), [b for b in wanted.bonds if b.name not in unknown])
+    for name in unknown:
+        if wanted.bond(name):
+            the_plan.changes.append(changes.Change(
+                name, "recreate", why="it runs without wibond's record of how it was made"))
+    return the_plan, unknown
+
+
+def _unit(template: str, instance: str) -> str:
+    return template.replace("@.", f"@{escape_instance(instance)}.", 1)
+
+
+def _dhcp_units(bond: Bond) -> set[str]:
+    from .. import dhcp
+
+    choice = dhcp.choose(bond, lambda c: c.installed())
+    return {c.unit(escape_instance(bond.name)) for c, _f in choice.clients}
+
+
+class Applier:
+    """Carries out one plan; every step said through LOG."""
+
+    def __init__(self, host: Host, old: dict[str, Bond], old_rt, log) -> None:  # type: ignore[no-untyped-def]
+        self.host = host
+        self.old = old
+        self.old_rt = old_rt   # finds which section of the running config an interface is in
+        self.log = log
+
+    def systemctl(self, *args: str) -> None:
+        self.log("systemctl " + " ".join(args))
+        self.host.systemctl(*args)
+
+    # -- before the reload ---------------------------------------------------
+    def before(self, the_plan: changes.Plan, wanted: Loaded) -> None:
+        for c in the_plan.changes:
+            if c.kind == "remove":
+                self.systemctl("stop", f"wibond@{escape_instance(c.bond)}.service")
+            elif c.kind == "slave-remove":
+                self._remove_slave(self.old[c.bond], c.what)
+        for name, old in self.old.items():
+            new = wanted.bond(name)
+            if new is None:
+                continue
+            gone = sorted(_dhcp_units(old) - _dhcp_units(new))
+            if gone:
+                self.systemctl("stop", *gone)
+
+    def _remove_slave(self, bond: Bond, section_name: str) -> None:
+        from .hotplug import unit_for
+
+        section = bond.slave(section_name)
+        if section is None:
+            return
+        enslaved = bondctl.slaves(self.host, bond.name)
+        leaving = [i for i in enslaved if self._section_of(self.old_rt, bond, i) == section_name]
+        for ifname in leaving:
+            active = bondctl.option(self.host, bond.name, "active_slave")
+            if active == ifname:
+                others = [i for i in enslaved if i not in leaving and
+                          self.host.read(f"{paths.SYSFS_NET}/{i}/bonding_slave/mii_status") == "up"]
+                if others:
+                    # Traffic moves before the slave goes: one switch, not a loss of link.
+                    self.log(f"{bond.name}: active slave {ifname} -> {others[0]} before "
+                             f"{ifname} leaves")
+                    self.host.write(f"{paths.SYSFS_NET}/{bond.name}/bonding/active_slave",
+                                    others[0])
+            self.systemctl("stop", unit_for(bond, section, ifname))
+
+    @staticmethod
+    def _section_of(rt, bond: Bond, ifname: str) -> str | None:  # type: ignore[no-untyped-def]
+        try:
+            found = rt.find(ifname)
+        except bondctl.HelperError:
+            return None
+        return found[1].name if found and found[0].name == bond.name else None
+
+    # -- after the reload ----------------------------------------------------
+    def after(self, the_plan: changes.Plan, rt) -> None:  # type: ignore[no-untyped-def]
+        from . import hotplug
+
+        done_dhcp: set[str] = set()
+        for c in the_plan.changes:
+            if c.kind in ("remove", "slave-remove"):
+                continue
+            if c.kind == "add":
+                self.systemctl("start", f"wibond@{escape_instance(c.bond)}.service")
+                continue
+            if c.kind == "recreate":
+                self.log(f"{c.bond}: re-created: {c.why}")
+                self.systemctl("restart", f"wibond@{escape_instance(c.bond)}.service")
+                continue
+            bond = rt.bond(c.bond)
+            if c.kind == "set":
+                self._set(rt, bond, c)
+            elif c.kind == "dhcp" and c.bond not in done_dhcp:
+                done_dhcp.add(c.bond)
+                units = sorted(_dhcp_units(bond))
+                if units:
+                    self.systemctl("restart", *units)
+            elif c.kind == "slave-add":
+                hotplug.start_present(rt, bond)
+            elif c.kind == "slave-restart":
+                section = bond.slave(c.what)
+                for ifname in bondctl.slaves(self.host, bond.name):
+                    if section is not None and self._section_of(rt, bond, ifname) == c.what:
+                        self.systemctl("restart", hotplug.unit_for(bond, section, ifname))
+
+    def _set(self, rt, bond: Bond, c: changes.Change) -> None:  # type: ignore[no-untyped-def]
+        from . import addressing, leasearp
+
+        name = bond.name
+        if c.what in ("address", "gateway", "gateway6", "metric", "dns"):
+            old = self.old[name]
+            for addr in old.address:
+                if addr not in bond.address:
+                    self._ip("addr", "del", addr, "dev", name)
+            for family, gateway, _onlink in addressing.default_routes(old):
+                if (family, gateway) not in [(f, g) for f, g, _o in addressing.default_routes(bond)] \
+                        or old.metric != bond.metric:
+                    self._ip(f"-{family}", "route", "del", "default", "via", gateway, "dev", name,
+                             "metric", str(old.metric))
+            addressing.apply(self.host, bond, self.log)
+            return
+        if c.what == "primary":
+            bondctl._set_option(self.host, name, "primary", self._primary(rt, bond))
+            return
+        if c.what in ("primary_reselect", "num_grat_arp", "num_unsol_na"):
+            bondctl._set_option(self.host, name, c.what, str(getattr(bond, c.what)))
+            return
+        # The link monitor: the lease-following unit decides when the router is known.
+        arp_unit = f"wibond-arp@{escape_instance(name)}.service"
+        if bond.arp_follows_lease:
+            self.systemctl("restart", arp_unit)
+        else:
+            if self.old[name].arp_follows_lease:
+                self.systemctl("stop", arp_unit)
+            gateway, _why = leasearp.lease_gateway(self.host, name) if bond.arp_interval \
+                else (None, "")
+            bondctl.set_monitoring(self.host, bond, gateway, self.log)
+
+    def _primary(self, rt, bond: Bond) -> str:  # type: ignore[no-untyped-def]
+        if not bond.primary:
+            return ""
+        section = bond.slave(bond.primary)
+        if section is None or not section.dynamic:
+            return bond.primary
+        for ifname in bondctl.slaves(self.host, bond.name):
+            if self._section_of(rt, bond, ifname) == bond.primary:
+                return ifname
+        return ""
+
+    def _ip(self, *args: str) -> None:
+        try:
+            self.host.ip(*args)
+        except HostError as e:
+            self.log(f"{' '.join(args)}: {e} (already gone)")
+
+
+def apply(host: Host, wanted: Loaded, log, dry_run: bool = False,  # type: ignore[no-untyped-def]
+          lookup=None) -> changes.Plan:
+    """Carry out the plan from the running bonds to WANTED (a config without errors).
+    LOOKUP: how the steps ask udev about a device (tests give a fake)."""
+    from .helper import Output, Runtime
+
+    the_plan, _unknown = plan(host, wanted)
+    if dry_run or not the_plan.changes:
+        return the_plan
+    old, _ = running(host)
+    old_rt = Runtime(host, Output(), lookup)
+    old_rt._loaded = Loaded(wanted.path, list(old.values()), [], None)
+    applier = Applier(host, old, old_rt, log)
+    applier.before(the_plan, wanted)
+    applier.systemctl("daemon-reload")
+    # After the reload the generator's snapshot is the new config: the steps' view of it.
+    rt = Runtime(host, Output(), lookup)
+    rt._loaded = wanted
+    applier.after(the_plan, rt)
+    from . import handoff
+
+    handoff.apply(host, wanted.bonds, log)
+    for bond in wanted.bonds:
+        if bondctl.is_bond(host, bond.name) and not any(
+                c.bond == bond.name and c.kind in ("add", "recreate") for c in the_plan.changes):
+            keep_record(host, bond.name)   # add/recreate: the bond's own start keeps it
+    for c in the_plan.changes:
+        if c.kind == "remove":
+            host.remove(record_path(c.bond))
+    return the_plan
