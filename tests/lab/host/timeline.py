@@ -41,12 +41,13 @@ def load(run_dir: str | Path) -> list[dict]:
 
 
 def summary(tl: dict) -> dict:
-    """Probes sent and lost, and the longest time without a reply, from the event on."""
-    probes = [p for p in tl["probes"] if p[0] >= tl.get("event_ms", 0)]
+    """Probes sent and lost in the whole window drawn (a fault that takes a moment to apply
+    can cost a probe just before its mark), and the longest time without a reply."""
+    probes = tl["probes"]
     lost = sum(1 for _t, rtt in probes if rtt is None)
-    replies = [t + rtt for t, rtt in probes if rtt is not None]
-    start = tl.get("event_ms", 0)
-    edges = [start] + sorted(replies)
+    replies = sorted(t + rtt for t, rtt in probes if rtt is not None)
+    start = probes[0][0] if probes else 0.0
+    edges = [start] + replies
     gap = max((b - a for a, b in zip(edges, edges[1:])), default=0.0)
     return {"sent": len(probes), "lost": lost, "max_gap_ms": round(gap)}
 
