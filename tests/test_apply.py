@@ -215,3 +215,15 @@ def test_cli_refuses_a_broken_config_and_changes_nothing(tmp_path, capsys) -> No
     assert main(["apply"]) == 1
     err = capsys.readouterr().err
     assert "miimon" in err and "nothing changed" in err
+
+
+def test_apply_arp_monitoring_on_once_for_all_its_keys(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    p, ops, _said = w.apply(PI.replace("[bond0]", "[bond0]\n    arp_interval = 200\n"
+                                                  "    arp_ip_target = gateway\n"
+                                                  "    arp_validate = all"))
+    assert {c.what for c in p.changes} >= {"arp_interval", "arp_ip_target", "arp_validate"}
+    assert ops.count("write /sys/class/net/bond0/bonding/arp_interval 200") == 1
+    assert "write /sys/class/net/bond0/bonding/arp_ip_target +192.168.43.1" in ops
+    assert w.host.links["bond0"].bonding["miimon"] == "0"
+    assert [op for op in ops if op.startswith("systemctl")] == ["systemctl daemon-reload"]

@@ -29,7 +29,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     def log(line: str) -> None:
         print(f"  {line}", flush=True)
 
-    host = Host(lambda _line: None)
+    host = Host(log)
     try:
         if args.dry_run:
             the_plan = apply.apply(host, loaded, log, dry_run=True)

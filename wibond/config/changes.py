@@ -26,6 +26,9 @@ LIVE = ("primary", "primary_reselect", "miimon", "updelay", "downdelay", "arp_in
         "arp_ip_target", "arp_validate", "arp_all_targets", "arp_missed_max", "num_grat_arp",
         "num_unsol_na", "address", "gateway", "gateway6", "metric", "dns")
 DHCP = ("dhcp", "dhcp_client", "hostname", "duid", "ipv6_addr_gen")
+# The LIVE keys that make up the link monitor: applied together, in the kernel's order.
+MONITOR = ("miimon", "updelay", "downdelay", "arp_interval", "arp_ip_target", "arp_validate",
+           "arp_all_targets", "arp_missed_max")
 
 
 @dataclass

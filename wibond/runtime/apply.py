@@ -30,6 +30,8 @@ from . import bondctl
 from .bondctl import keep_record, record_path
 from .hostio import Host, HostError
 
+STATIC = ("address", "gateway", "gateway6", "metric", "dns")
+
 __all__ = ["apply", "keep_record", "plan", "record_path", "running"]
 
 def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
@@ -81,8 +83,7 @@ class Applier:
         self.log = log
 
     def systemctl(self, *args: str) -> None:
-        self.log("systemctl " + " ".join(args))
-        self.host.systemctl(*args)
+        self.host.systemctl(*args)   # the host says each command it runs
 
     # -- before the reload ---------------------------------------------------
     def before(self, the_plan: changes.Plan, wanted: Loaded) -> None:
@@ -133,6 +134,8 @@ class Applier:
         from . import hotplug
 
         done_dhcp: set[str] = set()
+        done_monitor: set[str] = set()   # the monitor's keys go to the kernel together
+        done_static: set[str] = set()
         for c in the_plan.changes:
             if c.kind in ("remove", "slave-remove"):
                 continue
@@ -144,7 +147,15 @@ class Applier:
                 self.systemctl("restart", f"wibond@{escape_instance(c.bond)}.service")
                 continue
             bond = rt.bond(c.bond)
-            if c.kind == "set":
+            if c.kind == "set" and c.what in changes.MONITOR:
+                if c.bond not in done_monitor:
+                    done_monitor.add(c.bond)
+                    self._monitor(bond)
+            elif c.kind == "set" and c.what in STATIC:
+                if c.bond not in done_static:
+                    done_static.add(c.bond)
+                    self._static(bond)
+            elif c.kind == "set":
                 self._set(rt, bond, c)
             elif c.kind == "dhcp" and c.bond not in done_dhcp:
                 done_dhcp.add(c.bond)
@@ -159,28 +170,36 @@ class Applier:
                     if section is not None and self._section_of(rt, bond, ifname) == c.what:
                         self.systemctl("restart", hotplug.unit_for(bond, section, ifname))
 
-    def _set(self, rt, bond: Bond, c: changes.Change) -> None:  # type: ignore[no-untyped-def]
-        from . import addressing, leasearp
+    def _static(self, bond: Bond) -> None:
+        """Addresses, default routes and DNS as the new config has them: what the old one
+        added and the new one does not is taken away first."""
+        from . import addressing
 
+        name, old = bond.name, self.old[bond.name]
+        for addr in old.address:
+            if addr not in bond.address:
+                self._ip("addr", "del", addr, "dev", name)
+        new_routes = [(f, g) for f, g, _o in addressing.default_routes(bond)]
+        for family, gateway, _onlink in addressing.default_routes(old):
+            if (family, gateway) not in new_routes or old.metric != bond.metric:
+                self._ip(f"-{family}", "route", "del", "default", "via", gateway, "dev", name,
+                         "metric", str(old.metric))
+        addressing.apply(self.host, bond, self.log)
+
+    def _set(self, rt, bond: Bond, c: changes.Change) -> None:  # type: ignore[no-untyped-def]
         name = bond.name
-        if c.what in ("address", "gateway", "gateway6", "metric", "dns"):
-            old = self.old[name]
-            for addr in old.address:
-                if addr not in bond.address:
-                    self._ip("addr", "del", addr, "dev", name)
-            for family, gateway, _onlink in addressing.default_routes(old):
-                if (family, gateway) not in [(f, g) for f, g, _o in addressing.default_routes(bond)] \
-                        or old.metric != bond.metric:
-                    self._ip(f"-{family}", "route", "del", "default", "via", gateway, "dev", name,
-                             "metric", str(old.metric))
-            addressing.apply(self.host, bond, self.log)
-            return
         if c.what == "primary":
             bondctl._set_option(self.host, name, "primary", self._primary(rt, bond))
             return
         if c.what in ("primary_reselect", "num_grat_arp", "num_unsol_na"):
             bondctl._set_option(self.host, name, c.what, str(getattr(bond, c.what)))
             return
+        raise AssertionError(f"no way to set {c.what}")
+
+    def _monitor(self, bond: Bond) -> None:
+        from . import leasearp
+
+        name = bond.name
         # The link monitor: the lease-following unit decides when the router is known.
         arp_unit = f"wibond-arp@{escape_instance(name)}.service"
         if bond.arp_follows_lease:
