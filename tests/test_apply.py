@@ -105,10 +105,14 @@ class Booted(World):
             return out
 
         h.run = run  # type: ignore[method-assign]
+        h.programs.add("systemd-run")
         h.mutations()
 
     def generate(self) -> None:
-        loaded = reader.load(str(self.root / "etc" / "wibond.conf"), shown="/etc/wibond.conf")
+        from wibond.common import paths
+
+        in_force = paths.config_in_force()   # a pending try's candidate, as the generator reads
+        loaded = reader.load(paths.host(in_force), shown=in_force)
         self.host.save(snapshot.PATH, snapshot.dumps(loaded, loaded.bonds, loaded.errors))
 
     def edit(self, conf: str):  # type: ignore[no-untyped-def]

@@ -805,7 +805,7 @@ def test_an_edit_without_daemon_reload_is_named_and_waits_for_it(tmp_path) -> No
     w.ok("create", "bond0")
     assert w.host.links["bond0"].bonding["primary"] == "enp0s10"  # what the units came from
     assert "/etc/wibond.conf has changed since the units were made" in w.said
-    assert "systemctl daemon-reload" in w.said
+    assert "`wibond apply` applies the edit" in w.said
 
 
 def test_a_bond_boot_left_out_is_refused_with_the_generators_reason(tmp_path) -> None:

@@ -47,11 +47,12 @@ class KmsgLog:
             sys.stderr.write(text[3:])
 
 
-def generate(config_path: str, outdir: str, log) -> int:  # type: ignore[no-untyped-def]
-    """Check the config, write units for every good bond. 0, or 1 if some bond was skipped."""
+def generate(config_path: str, outdir: str, log, shown: str = paths.CONFIG) -> int:  # type: ignore[no-untyped-def]
+    """Check the config, write units for every good bond. 0, or 1 if some bond was skipped.
+    SHOWN: the config's path in messages."""
     if not os.path.lexists(config_path):
         return 0  # installed, not configured: nothing to do (a dangling link is reported)
-    loaded = reader.load(config_path, shown=paths.CONFIG)
+    loaded = reader.load(config_path, shown=shown)
     for diag in loaded.diagnostics:
         log(ERR if diag.severity == reader.ERROR else WARNING, str(diag))
     skipped = sorted({d.bond for d in loaded.errors if d.bond})
@@ -157,7 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         log(ERR, "expects 1 or 3 output directories (see systemd.generator(7))")
         return 2
     try:
-        return generate(paths.host(paths.CONFIG), args[0], log)
+        in_force = paths.config_in_force()
+        if in_force != paths.CONFIG:
+            log(INFO, f"a `wibond try` is pending: units made from {in_force}, not "
+                      f"{paths.CONFIG} (`wibond confirm` keeps it, `wibond rollback` drops it)")
+        return generate(paths.host(in_force), args[0], log, shown=in_force)
     except Exception as e:  # never a traceback at boot
         log(ERR, f"internal error, no units written: {type(e).__name__}: {e}")
         return 1

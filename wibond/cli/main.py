@@ -11,6 +11,7 @@ from .apply import cmd_apply
 from .base import EXIT_USAGE
 from .check import cmd_check, cmd_generate
 from .status import cmd_monitor, cmd_status
+from .trial import cmd_confirm, cmd_rollback, cmd_try
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
                                        "changed")
     app.add_argument("--dry-run", action="store_true", help="print the changes, make none")
     app.set_defaults(func=cmd_apply)
+    tr = sub.add_parser("try", help="apply a candidate config with a rollback unless confirmed")
+    tr.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="roll back after this many seconds without a confirmation (120)")
+    tr.add_argument("file", help="the candidate config")
+    tr.set_defaults(func=cmd_try)
+    conf = sub.add_parser("confirm", help="keep the pending try: it becomes /etc/wibond.conf")
+    conf.set_defaults(func=cmd_confirm)
+    rb = sub.add_parser("rollback", help="drop the pending try and apply /etc/wibond.conf")
+    rb.add_argument("--deadline", action="store_true", help=argparse.SUPPRESS)
+    rb.set_defaults(func=cmd_rollback)
     status = sub.add_parser("status", help="show each bond, its slaves and matching devices")
     status.add_argument("--config", help=f"the config (default {paths.CONFIG})")
     status.add_argument("--json", action="store_true",

@@ -14,7 +14,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from ..runtime import devices
     from .report import report
 
-    loaded = load_quiet(args.config or paths.host(paths.CONFIG))
+    from ..runtime import trial
+
+    loaded = load_quiet(args.config or paths.host(paths.config_in_force()))
     bonds = [b for b in loaded.bonds if not args.bond or b.name in args.bond]
     try:
         present = devices.present()
@@ -22,6 +24,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"wibond status: cannot list devices from udev: {e}", file=sys.stderr)
         present = []
     data = report(bonds, loaded.bonds, present, managers=lambda: _managers(loaded.bonds))
+    data["try"] = trial.pending()
     if args.json:
         import json
 
@@ -36,6 +39,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 def render(data: dict) -> list[str]:
     """The report for people (the same content as --json)."""
     out: list[str] = []
+    pending = data.get("try")
+    if pending:
+        import time
+
+        left = f" (in {_ago(max(0, pending['deadline'] - time.time()))})" \
+            if pending.get("deadline") else ""
+        when = _clock(pending["deadline"]) if pending.get("deadline") else "?"
+        out.append(f"a `wibond try` is pending: {pending['config']}"
+                   + (f" (from {pending['source']})" if pending.get("source") else "")
+                   + f" is in force; it rolls back at {when}{left} unless `wibond confirm`")
     for b in data["bonds"]:
         out += _render_bond(b)
     if data.get("managers"):

@@ -20,6 +20,10 @@ UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/sys
 
 # -- host paths, relative to the root --
 CONFIG = "/etc/wibond.conf"
+# `wibond try`: the candidate config while a try is pending. Under /run, so a reboot before
+# `wibond confirm` boots /etc/wibond.conf again.
+TRY_DIR = "/run/wibond-try"
+TRY_CONFIG = f"{TRY_DIR}/wibond.conf"
 MACHINE_ID = "/etc/machine-id"
 RUN_DIR = "/run/wibond"
 STATE_DIR = "/var/lib/wibond"
@@ -44,6 +48,11 @@ def host(path: str) -> str:
     if base in ("", "/"):
         return path
     return os.path.join(base, path.lstrip("/"))
+
+
+def config_in_force() -> str:
+    """The config the system runs: a pending try's candidate, else /etc/wibond.conf."""
+    return TRY_CONFIG if os.path.isfile(host(TRY_CONFIG)) else CONFIG
 
 
 def run_dir(bond: str) -> str:

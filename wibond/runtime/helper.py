@@ -92,19 +92,20 @@ class Runtime:
         if self._loaded is None:
             from ..boot import snapshot
 
-            handed = snapshot.read(self.host, paths.CONFIG)
+            in_force = paths.config_in_force()
+            handed = snapshot.read(self.host, in_force)
             if handed is not None:
                 self._loaded, changed = handed
                 if changed:
-                    self.out.warning(f"{paths.CONFIG} has changed since the units were made "
+                    self.out.warning(f"{in_force} has changed since the units were made "
                                      "from it; this step uses the settings they were made "
-                                     "from: `systemctl daemon-reload` applies the edit")
+                                     "from: `wibond apply` applies the edit")
             else:
                 # Imported here: configobj is a good part of a step's start on a slow CPU.
                 _site_packages()
                 from ..config import reader
 
-                self._loaded = reader.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
+                self._loaded = reader.load(paths.host(in_force), shown=in_force)
         return self._loaded
 
     def bond(self, name: str) -> Bond:

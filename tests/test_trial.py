@@ -1,0 +1,95 @@
+"""`wibond try`, `confirm` and `rollback` against the fake kernel: the candidate under /run, the
+deadline's timer in systemd, a rollback that touches only what the try changed."""
+
+from __future__ import annotations
+
+import pytest
+from test_apply import Booted, _root  # noqa: F401  (the fixture: WIBOND_ROOT per test)
+from test_helper import PI
+
+from wibond.common import paths
+from wibond.runtime import apply, trial
+
+WLAN1_PRIMARY = PI.replace("primary = wlan0", "primary = wlan1")
+
+
+def candidate(tmp_path, text: str) -> str:
+    path = tmp_path / "candidate.conf"
+    path.write_text(text)
+    return str(path)
+
+
+def tried(w: Booted, tmp_path, text: str, timeout: float = 120):  # type: ignore[no-untyped-def]
+    said: list[str] = []
+    loaded = trial.start(w.host, candidate(tmp_path, text), timeout, "/usr/bin/wibond", said.append)
+    apply.apply(w.host, loaded, said.append, lookup=w.lookup)
+    return loaded
+
+
+def test_try_puts_the_candidate_in_force_under_run_and_arms_the_timer(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    tried(w, tmp_path, WLAN1_PRIMARY, timeout=90)
+    ops = w.host.mutations()
+    timer = [op for op in ops if op.startswith("systemd-run")]
+    assert timer == ["systemd-run --unit=wibond-rollback --on-active=90s "
+                     "--timer-property=AccuracySec=1s --description=wibond: roll back an "
+                     "unconfirmed `wibond try` /usr/bin/wibond rollback --deadline"]
+    assert ops.index(timer[0]) < ops.index("systemctl daemon-reload")   # armed before applying
+    assert paths.config_in_force() == paths.TRY_CONFIG
+    assert (tmp_path / "etc" / "wibond.conf").read_text() == PI          # untouched until confirmed
+    assert w.host._active(w.host.links["bond0"]) == "wlan1"
+    pending = trial.pending()
+    assert pending and pending["source"] == str(tmp_path / "candidate.conf") and pending["deadline"]
+    with pytest.raises(trial.TryError, match="pending already"):
+        trial.start(w.host, candidate(tmp_path, PI), 60, "/usr/bin/wibond", print)
+
+
+def test_a_candidate_with_errors_changes_nothing(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    with pytest.raises(trial.TryError, match="has errors; nothing changed"):
+        trial.start(w.host, candidate(tmp_path, PI.replace("metric = 100", "metric = lots")), 60,
+                    "/usr/bin/wibond", print)
+    assert trial.pending() is None and w.host.mutations() == []
+
+
+def test_rollback_takes_back_only_what_the_try_changed(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    tried(w, tmp_path, WLAN1_PRIMARY)
+    w.host.mutations()
+    said: list[str] = []
+    the_plan = trial.rollback(w.host, said.append, "the deadline passed", lookup=w.lookup)
+    ops = w.host.mutations()
+    assert [c.describe() for c in the_plan.changes] == ["bond0: primary wlan1 -> wlan0, set in place"]
+    assert "systemctl stop wibond-rollback.timer" in ops
+    assert w.host._active(w.host.links["bond0"]) == "wlan0"
+    assert trial.pending() is None and paths.config_in_force() == paths.CONFIG
+    assert trial.rollback(w.host, said.append, "again") is None   # nothing pending: nothing done
+
+
+def test_confirm_makes_it_permanent_and_keeps_the_old_file(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    tried(w, tmp_path, WLAN1_PRIMARY)
+    w.host.mutations()
+    kept = trial.confirm(w.host, print)
+    ops = w.host.mutations()
+    assert (tmp_path / "etc" / "wibond.conf").read_text() == WLAN1_PRIMARY
+    assert kept == "/etc/wibond.conf.previous"
+    assert (tmp_path / "etc" / "wibond.conf.previous").read_text() == PI
+    assert "systemctl stop wibond-rollback.timer" in ops and "systemctl daemon-reload" in ops
+    assert trial.pending() is None
+    # The same config in force: a later apply has nothing to do.
+    assert apply.plan(w.host, w.edit(WLAN1_PRIMARY))[0].changes == []
+    with pytest.raises(trial.TryError, match="no try is pending"):
+        trial.confirm(w.host, print)
+
+
+def test_verify_names_what_does_not_work(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    loaded = w.edit(PI)
+    assert trial.verify(w.host, loaded, 0, print) is None
+    for name in ("wlan0", "wlan1"):
+        w.host.links[name].carrier = False
+    assert trial.verify(w.host, loaded, 0, print) == "bond0 has no active slave (no slave has a link)"
+    w.host.links["wlan1"].carrier = True
+    w.host.links["bond0"].addrs = []
+    assert trial.verify(w.host, loaded, 0, print) == "bond0 lacks 192.168.43.150/24"

@@ -1,0 +1,230 @@
+"""`wibond try`, `confirm` and `rollback`: a candidate config applied with a way back.
+
+The candidate lives in /run/wibond-try/wibond.conf while the try is pending (paths.TRY_CONFIG;
+the generator and the steps read it instead of /etc/wibond.conf), so a reboot before
+`wibond confirm` boots /etc/wibond.conf again. The deadline is a transient systemd timer
+(wibond-rollback.timer, made with systemd-run), not the try process: a closed SSH session, a
+SIGHUP or a killed `wibond try` still rolls back in time. Confirming writes the candidate over
+/etc/wibond.conf atomically (the old file kept as /etc/wibond.conf.previous); rolling back
+drops the candidate and applies /etc/wibond.conf, touching only what the try changed. One
+lock orders them: the timer's rollback waits for a try still applying.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+
+from ..common import paths
+from ..config import reader
+from ..config.model import Loaded
+from .hostio import Host, HostError
+
+TIMER_UNIT = "wibond-rollback"
+DEADLINE = f"{paths.TRY_DIR}/deadline"
+SOURCE = f"{paths.TRY_DIR}/source"
+LOCK = "/run/wibond-try.lock"
+PREVIOUS = f"{paths.CONFIG}.previous"
+
+
+class TryError(Exception):
+    """A try that cannot be started, confirmed or rolled back; the text says why."""
+
+
+def journal(message: str) -> None:
+    """Every step of a try in the journal (syslog: no process to start)."""
+    import syslog
+
+    if paths.root() not in ("", "/"):
+        return  # a test's root: not this machine's journal
+    syslog.openlog("wibond", 0, syslog.LOG_DAEMON)
+    syslog.syslog(syslog.LOG_NOTICE, message)
+
+
+class Lock:
+    def __enter__(self) -> Lock:
+        path = paths.host(LOCK)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def pending() -> dict | None:
+    """The pending try: {"deadline": epoch seconds, "source": the file tried}, or None."""
+    if not os.path.isfile(paths.host(paths.TRY_CONFIG)):
+        return None
+    out: dict = {"config": paths.TRY_CONFIG, "deadline": None, "source": None}
+    try:
+        with open(paths.host(DEADLINE), encoding="utf-8") as f:
+            out["deadline"] = float(f.read().strip())
+    except (OSError, ValueError):
+        pass
+    try:
+        with open(paths.host(SOURCE), encoding="utf-8") as f:
+            out["source"] = f.read().strip()
+    except OSError:
+        pass
+    return out
+
+
+def _write(path: str, data: bytes) -> None:
+    """PATH replaced by DATA at once (a reader sees the old file or the new, never half)."""
+    target = paths.host(path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = f"{target}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+
+
+def start(host: Host, candidate: str, timeout: float, wibond: str, log) -> Loaded:  # type: ignore[no-untyped-def]
+    """Check CANDIDATE, put it in force and arm the deadline's timer; the caller applies it.
+    Refused (TryError) when a try is pending or the candidate has errors."""
+    if pending():
+        raise TryError("a try is pending already: `wibond confirm` or `wibond rollback` it first")
+    loaded = reader.load(candidate)
+    if loaded.errors:
+        raise TryError(f"{candidate} has errors; nothing changed:\n"
+                       + "\n".join(str(d) for d in loaded.errors))
+    with open(candidate, "rb") as f:
+        data = f.read()
+    deadline = time.time() + timeout
+    _write(paths.TRY_CONFIG, data)
+    _write(DEADLINE, f"{deadline:.0f}\n".encode())
+    _write(SOURCE, os.path.abspath(candidate).encode() + b"\n")
+    # A timer of an earlier try that elapsed (or a failed rollback) keeps the unit's name.
+    for unit in (f"{TIMER_UNIT}.timer", f"{TIMER_UNIT}.service"):
+        try:
+            host.systemctl("stop", unit)
+            host.systemctl("reset-failed", unit)
+        except HostError:
+            pass
+    # The timer first: from here on a killed try still rolls back.
+    host.run(host.program("systemd-run") or "systemd-run", f"--unit={TIMER_UNIT}",
+             f"--on-active={max(1, int(timeout))}s", "--timer-property=AccuracySec=1s",
+             "--description=wibond: roll back an unconfirmed `wibond try`",
+             wibond, "rollback", "--deadline")
+    journal(f"try of {candidate}: in force from {paths.TRY_CONFIG}; rolls back at "
+            f"{time.strftime('%H:%M:%S', time.localtime(deadline))} unless confirmed")
+    return reader.load(paths.host(paths.TRY_CONFIG), shown=paths.TRY_CONFIG)
+
+
+def _disarm(host: Host) -> None:
+    """Stop the deadline's timer (and its service, unless this runs in it)."""
+    try:
+        host.systemctl("stop", f"{TIMER_UNIT}.timer")
+    except HostError:
+        pass  # gone already: the deadline passed or a reboot came
+
+
+def confirm(host: Host, log) -> str:  # type: ignore[no-untyped-def]
+    """The candidate becomes /etc/wibond.conf; returns where the old file was kept."""
+    with Lock():
+        if not pending():
+            raise TryError("no try is pending (nothing to confirm)")
+        with open(paths.host(paths.TRY_CONFIG), "rb") as f:
+            data = f.read()
+        old = None
+        try:
+            with open(paths.host(paths.CONFIG), "rb") as f:
+                old = f.read()
+        except OSError:
+            pass
+        if old is not None:
+            _write(PREVIOUS, old)
+        _write(paths.CONFIG, data)
+        _disarm(host)
+        _clear()
+        # The units are made from /etc/wibond.conf again: the same content, nothing restarts.
+        host.systemctl("daemon-reload")
+        journal(f"try confirmed: {paths.CONFIG} replaced by the candidate"
+                + (f", the old one kept as {PREVIOUS}" if old is not None else ""))
+        return PREVIOUS if old is not None else ""
+
+
+def _clear() -> None:
+    for path in (paths.TRY_CONFIG, DEADLINE, SOURCE):
+        try:
+            os.unlink(paths.host(path))
+        except FileNotFoundError:
+            pass
+
+
+def rollback(host: Host, log, why: str, lookup=None):  # type: ignore[no-untyped-def]
+    """Drop the candidate and apply /etc/wibond.conf; the plan carried out, or None when no
+    try was pending."""
+    from . import apply
+
+    with Lock():
+        if not pending():
+            return None
+        _clear()
+        journal(f"try rolled back ({why}): applying {paths.CONFIG} again")
+        loaded = reader.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
+        if loaded.errors:
+            # /etc/wibond.conf was fine when the try began; whatever happened since, the
+            # candidate is gone and the units are made from it again.
+            host.systemctl("daemon-reload")
+            raise TryError(f"{paths.CONFIG} has errors now; the candidate is dropped, "
+                           "nothing else changed:\n" + "\n".join(str(d) for d in loaded.errors))
+        the_plan = apply.apply(host, loaded, log, lookup=lookup)
+        _disarm(host)
+        journal("try rolled back: " + ("; ".join(the_plan.lines()) or "nothing to change"))
+        return the_plan
+
+
+def verify(host: Host, loaded: Loaded, wait_s: float, log) -> str | None:  # type: ignore[no-untyped-def]
+    """Whether the tried config works: each bond has an active slave and the addresses it
+    asks for (a DHCPv4 address when it runs DHCP for IPv4), and its gateway (static, or the
+    lease's router) answers a ping. None when it does, else what does not (after WAIT_S)."""
+    from . import bondctl, leasearp
+
+    deadline = time.monotonic() + wait_s
+    problem: str | None = "not checked"
+    while True:
+        problem = None
+        for bond in loaded.bonds:
+            name = bond.name
+            if not bondctl.is_bond(host, name):
+                problem = f"{name} does not exist"
+                break
+            if bond.mode == "active-backup" and not bondctl.option(host, name, "active_slave"):
+                problem = f"{name} has no active slave (no slave has a link)"
+                break
+            have = {f"{a['local']}/{a['prefixlen']}" for a in host.addresses(name)}
+            missing = [a for a in bond.address if a not in have]
+            if missing:
+                problem = f"{name} lacks {', '.join(missing)}"
+                break
+            if "ipv4" in bond.dhcp and not any(a.get("family") == "inet" and
+                                               a.get("scope") == "global"
+                                               for a in host.addresses(name)):
+                problem = f"{name} has no DHCPv4 address"
+                break
+            gateway = bond.gateway or (leasearp.lease_gateway(host, name)[0]
+                                       if "ipv4" in bond.dhcp else None)
+            if gateway and not _answers(host, name, gateway):
+                problem = f"{name}'s gateway {gateway} does not answer"
+                break
+        if problem is None or time.monotonic() >= deadline:
+            return problem
+        time.sleep(1)
+
+
+def _answers(host: Host, bond: str, gateway: str) -> bool:
+    ping = host.program("ping")
+    if not ping:
+        return True  # nothing to ask with; the bond's own state was checked
+    try:
+        host.run(ping, "-c", "1", "-W", "2", "-I", bond, gateway)
+        return True
+    except HostError:
+        return False
