@@ -231,3 +231,33 @@ def test_apply_arp_monitoring_on_once_for_all_its_keys(tmp_path) -> None:
     assert "write /sys/class/net/bond0/bonding/arp_ip_target +192.168.43.1" in ops
     assert w.host.links["bond0"].bonding["miimon"] == "0"
     assert [op for op in ops if op.startswith("systemctl")] == ["systemctl daemon-reload"]
+
+
+DHCP_BOND = """\
+[bond0]
+    primary = wlan0
+    dhcp = ipv4
+    dhcp_client = dhcpcd
+    [[wlan0]]
+    [[wlan1]]
+"""
+
+
+def test_an_option_the_dhcp_clients_configuration_holds_restarts_it(tmp_path) -> None:
+    # dhcpcd runs with `nolink` under ARP monitoring: its running configuration lacks it.
+    program = tmp_path / "usr" / "sbin" / "dhcpcd"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    w = Booted(tmp_path, DHCP_BOND)
+    w.ok("dhcp-config", "bond0", "dhcpcd")
+    p, ops, _said = w.apply(DHCP_BOND.replace("dhcp = ipv4", "dhcp = ipv4\n    arp_interval = 200\n"
+                                                            "    arp_ip_target = gateway"))
+    assert ("dhcp", "configuration") in [(c.kind, c.what) for c in p.changes]
+    assert "its DHCP client's configuration changes (/run/wibond/bond0/dhcpcd.conf)" in \
+        "\n".join(p.lines())
+    assert "systemctl restart dhcpcd@bond0.service" in ops
+    assert "systemctl restart wibond-arp@bond0.service" in ops
+    # Unchanged: nothing to restart.
+    w.ok("dhcp-config", "bond0", "dhcpcd")
+    assert w.apply((tmp_path / "etc" / "wibond.conf").read_text())[1] == []

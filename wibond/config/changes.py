@@ -50,9 +50,12 @@ class Change:
             return f"{self.bond}: re-created ({self.why}): every connection over it drops once"
         if self.kind == "set":
             return f"{self.bond}: {self.what} {_show(self.old)} -> {_show(self.new)}, set in place"
+        if self.kind == "dhcp" and self.what == "configuration":
+            return (f"{self.bond}: its DHCP client's configuration changes ({self.why}): the "
+                    f"client restarts (its address is gone until the new client has it again)")
         if self.kind == "dhcp":
             return (f"{self.bond}: {self.what} {_show(self.old)} -> {_show(self.new)}: its DHCP "
-                    f"client restarts (the address is kept while it asks again)")
+                    f"client restarts (its address is gone until the new client has it again)")
         if self.kind == "slave-add":
             return f"{self.bond}: [[{self.what}]] added: joins when present"
         if self.kind == "slave-remove":

@@ -55,6 +55,17 @@ def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
 def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, list[str]]:
     bonds, unknown = running(host)
     the_plan = changes.plan(list(bonds.values()), [b for b in wanted.bonds if b.name not in unknown])
+    by_bond: dict[str, list[changes.Change]] = {}
+    for c in the_plan.changes:
+        by_bond.setdefault(c.bond, []).append(c)
+    for name, mine in by_bond.items():
+        if any(c.kind in ("add", "remove", "recreate", "dhcp") for c in mine):
+            continue
+        changed = _client_files_changed(host, wanted.bond(name))   # type: ignore[arg-type]
+        if changed:
+            # A bond option the client's configuration holds (arp_interval: dhcpcd's nolink;
+            # metric: dhclient's): the running client was started with the old one.
+            the_plan.changes.append(changes.Change(name, "dhcp", "configuration", why=changed))
     for name in unknown:
         if wanted.bond(name):
             the_plan.changes.append(changes.Change(
@@ -62,8 +73,21 @@ def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, list[str]]:
     return the_plan, unknown
 
 
-def _unit(template: str, instance: str) -> str:
-    return template.replace("@.", f"@{escape_instance(instance)}.", 1)
+def _client_files_changed(host: Host, bond: Bond) -> str | None:
+    """The first file of BOND's DHCP clients that would be written otherwise than the running
+    client's (written at its start), or None."""
+    from .. import dhcp
+    from ..common import identity
+
+    try:
+        duid = identity.duid(host, bond.duid)
+    except identity.IdentityError:
+        return None
+    for client, families in dhcp.choose(bond, lambda c: c.installed()).clients:
+        for path, content in client.files(bond, duid, families).items():
+            if host.read_bytes(path) != content:
+                return path
+    return None
 
 
 def _dhcp_units(bond: Bond) -> set[str]:
