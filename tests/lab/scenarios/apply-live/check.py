@@ -156,6 +156,30 @@ with Results() as res:
     res.check("active slave removed: traffic moved to wlan0 before eth0 left",
               f"active slave {eth0} -> {wlan0} before {eth0} leaves" in r.stdout, r.stdout)
     res.check("addresses kept", global_addrs("bond0", 4), global_addrs("bond0", 4))
+
+    # -- the baseline: what applying an edit cost before `wibond apply` (daemon-reload and a
+    # restart of the bond's units), on the same bond, under the same ping
+    CONF.write_text(no_wire)
+    with Pinger(gw, interval=PING_MS / 1000) as p:
+        wait_for(lambda: p.replies_since(p.now() - 1) >= 50, 60, "pinger steady")
+        t0 = p.now()
+        sh(["systemctl", "daemon-reload"])
+        sh(["systemctl", "restart", "wibond@bond0.service"], timeout=300)
+        t1 = p.now()
+        back = wait_for(lambda: wlan0 in enslaved() and global_addrs("bond0", 4)
+                        and p.replies_since(p.now() - 1) >= 50, 180, "restart: pings flow",
+                        raise_on_timeout=False)
+        t_end = p.now()
+    s = p.stats(since=t0, until=t_end)
+    say(f"baseline, `systemctl daemon-reload; systemctl restart wibond@bond0`: {s['lost']} of "
+        f"{s['sent']} pings lost, longest gap {s['max_gap_ms']} ms")
+    res.check("baseline restart: the bond came back", bool(back), bond_state("bond0"))
+    res.figure("baseline: daemon-reload + restart of wibond@bond0: pings lost", s["lost"],
+               f"of {s['sent']} at {PING_MS} ms")
+    res.figure("baseline: daemon-reload + restart of wibond@bond0: longest gap without a reply",
+               s["max_gap_ms"], "ms")
+    res.timeline("baseline: restart of the bond's units", p, t0, t_end,
+                 [(t0, "daemon-reload + restart"), (t1, "restart returned")])
     res.check("no unit failed in the journal",
               "Failed with result" not in journal(grep="wibond|bond0|bond1|dhc"),
               journal(grep="Failed with result")[-2000:])
