@@ -175,7 +175,7 @@ def keep_record(host: Host, bond: str) -> None:
     from ..boot.snapshot import PATH
 
     data = host.read_bytes(PATH)
-    if data is not None:
+    if data is not None and host.read_bytes(record_path(bond)) != data:
         host.save_bytes(record_path(bond), data)
 
 
