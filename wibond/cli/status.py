@@ -11,10 +11,8 @@ from .base import EXIT_ERROR, EXIT_OK, load_quiet
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from ..runtime import devices
+    from ..runtime import devices, trial
     from .report import report
-
-    from ..runtime import trial
 
     loaded = load_quiet(args.config or paths.host(paths.config_in_force()))
     bonds = [b for b in loaded.bonds if not args.bond or b.name in args.bond]
