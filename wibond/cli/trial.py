@@ -14,7 +14,11 @@ from .base import EXIT_ERROR, EXIT_OK
 
 
 def _log(line: str) -> None:
+    """A step of a try, confirm or rollback: on the terminal and in the journal."""
+    from ..runtime.trial import journal
+
     print(f"  {line}", flush=True)
+    journal(line)
 
 
 def _root() -> bool:
@@ -61,6 +65,7 @@ def cmd_try(args: argparse.Namespace) -> int:
             the_plan, _unknown = apply.plan(host, loaded)
             for line in the_plan.lines():
                 print(line, flush=True)
+                trial.journal(line)
             apply.apply(host, loaded, _log)
             problem = trial.verify(host, loaded, min(60.0, args.timeout / 2), _log)
     except (HostError, apply.bondctl.HelperError) as e:
