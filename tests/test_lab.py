@@ -31,7 +31,8 @@ import labrun  # noqa: E402
 LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failover",
                  "dhcp-failover-dhcpcd", "stop-start", "faults", "dongles",
                  "silent-archwiki", "silent-raspberry-pi", "restart-race", "beside-networkd",
-                 "beside-networkmanager", "beside-dhcpcd", "apply-live", "try-rollback"]
+                 "beside-networkmanager", "beside-dhcpcd", "apply-live", "try-rollback",
+                 "try-reboot"]
 # Which scenarios run on which guest. bookworm (systemd 252) runs every scenario but the
 # sid-only one; trixie (257)
 # and sid (262, no isc-dhcp-client: DHCP by dhcpcd) run what a user of those systems does
@@ -46,7 +47,7 @@ ON_SID_ONLY = ["silent-raspberry-pi"]
 # on bookworm (systemd 252, NetworkManager 1.42) and sid (262, NetworkManager 1.5x).
 # `wibond apply` on a live bond and `wibond try` (issue 20) too.
 BESIDE = ["restart-race", "beside-networkd", "beside-networkmanager", "beside-dhcpcd",
-          "apply-live", "try-rollback"]
+          "apply-live", "try-rollback", "try-reboot"]
 LAB_MATRIX = {
     "bookworm": [n for n in LAB_SCENARIOS if n not in ON_SID_ONLY],
     "trixie": ON_EVERY_SUITE + ["dhcp-failover-dhcpcd"],

@@ -13,7 +13,7 @@ import os
 import time
 import traceback
 
-from .paths import OUT_DIR, RESULT_FILE, SCENARIO_DIR, TIMELINES_FILE
+from .paths import LAB_DIR, OUT_DIR, RESULT_FILE, SCENARIO_DIR, TIMELINES_FILE
 from .util import log
 
 
@@ -25,6 +25,33 @@ class Results:
         self.figures = []
         self.notes = []
         self.timelines = []
+        # A later boot of a scenario that reboots (fixture.json "boots"): what the earlier
+        # boots found comes first.
+        self.boot = 1
+        previous = OUT_DIR / "result-previous.json"
+        if previous.exists():
+            old = json.loads(previous.read_text())
+            self.checks, self.figures, self.notes = old["checks"], old["figures"], old["notes"]
+            self.boot = old.get("boot", 1) + 1
+        if TIMELINES_FILE.exists():
+            self.timelines = json.loads(TIMELINES_FILE.read_text()).get("timelines", [])
+
+    def reboot(self, keep=()):
+        """Ask the host for another boot of this scenario once check.py ends, keeping the files
+        KEEP (paths in the guest) as a disk would: they go into the share's rootfs/, which the
+        initramfs lays over the root at every boot (a file of KEEP that is gone is taken out
+        of it)."""
+        import shutil
+
+        for path in keep:
+            copy = LAB_DIR / "rootfs" / str(path).lstrip("/")
+            if os.path.exists(path):
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, copy)
+            elif copy.exists():
+                copy.unlink()
+        (OUT_DIR / "reboot").write_text(f"{self.boot + 1}\n")
+        log(f"boot {self.boot} done; asking for boot {self.boot + 1}")
         self.t0 = time.monotonic()
         self.complete = False
 
@@ -69,6 +96,7 @@ class Results:
 
     def as_dict(self):
         return {"scenario": self.scenario, "passed": self.passed, "complete": self.complete,
+                "boot": self.boot,
                 "checks": self.checks, "figures": self.figures, "notes": self.notes,
                 "duration_s": round(time.monotonic() - self.t0, 2)}
 

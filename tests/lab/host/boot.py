@@ -246,18 +246,35 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
         follower = threading.Thread(target=_follow_console, args=(console, follow, stop_follow),
                                     daemon=True)
         follower.start()
-    for attempt in range(1 + KERNEL_HANG_RETRIES):
-        p, hang = _run_qemu(cmd, console, limit)
-        if not hang and not (share / "out" / snames[0] / "result.json").exists():
-            hang = _emulator_fault(console)
-        if not hang:
+    # A scenario that reboots (fixture.json "boots": N) asks for the next boot by leaving
+    # out/<name>/reboot; the share, with what it put into rootfs/ (the /etc a disk keeps), and
+    # its results so far (result-previous.json) go to the next boot.
+    boots = int(fixture_config(scens[0]).get("boots", 1)) if single else 1
+    gout0 = share / "out" / snames[0]
+    for boot_no in range(1, boots + 1):
+        for attempt in range(1 + KERNEL_HANG_RETRIES):
+            p, hang = _run_qemu(cmd, console, limit)
+            if not hang and not (gout0 / "result.json").exists():
+                hang = _emulator_fault(console)
+            if not hang:
+                break
+            boot_timings.setdefault("kernel_hangs", []).append(hang)
+            if hang.startswith("after") or attempt == KERNEL_HANG_RETRIES:
+                break  # wedged with the product running: a failure, reported, not retried
+            _log(f"{' + '.join(snames)}: {hang}; booting again")
+            shutil.copy2(console, out / f"console-hang-{attempt + 1}.log")
+            hang = None
+        if hang or boot_no == boots or not (gout0 / "reboot").exists():
             break
-        boot_timings.setdefault("kernel_hangs", []).append(hang)
-        if hang.startswith("after") or attempt == KERNEL_HANG_RETRIES:
-            break  # wedged with the product running: a failure, reported, not retried
-        _log(f"{' + '.join(snames)}: {hang}; booting again")
-        shutil.copy2(console, out / f"console-hang-{attempt + 1}.log")
-        hang = None
+        (gout0 / "reboot").unlink()
+        if (gout0 / "result.json").exists():
+            os.replace(gout0 / "result.json", gout0 / "result-previous.json")
+        shutil.move(str(console), str(out / f"console-boot{boot_no}.log"))
+        for f in ("journal.txt", "check.log"):
+            if (gout0 / f).exists():
+                shutil.copy2(gout0 / f, out / f"{Path(f).stem}-boot{boot_no}{Path(f).suffix}")
+        boot_timings.setdefault("reboots_at_s", []).append(round(time.monotonic() - t, 1))
+        _log(f"{snames[0]}: the guest asked for another boot ({boot_no + 1} of {boots})")
     stop_follow.set()
     if follower:
         follower.join(5)
