@@ -122,17 +122,17 @@ with Results() as res:
     res.check("SIGHUP: no failed unit (the rollback's either)", not failed_units(), failed_units())
 
     # -- 5. confirmed from another login
-    p, out = start_try(slower, 60)
+    p, out = start_try(slower, 30)
     res.check("confirm: the try waits", "Press Enter" in out, out)
     c = sh(["wibond", "confirm"], check=False, quiet=True)
     tail = p.communicate(timeout=60)[0]
-    say(f"$ wibond try --timeout 60 {slower}\n{out}{tail}$ wibond confirm\n{c.stdout}{c.stderr}")
+    say(f"$ wibond try --timeout 30 {slower}\n{out}{tail}$ wibond confirm\n{c.stdout}{c.stderr}")
     res.check("confirm: the try session sees it and ends", p.returncode == 0 and "confirmed" in tail,
               tail)
     res.check("confirm: /etc/wibond.conf is the candidate, the old one kept",
               CONF.read_text() == Path(slower).read_text()
               and Path("/etc/wibond.conf.previous").read_text() == BASE, c.stdout)
-    time.sleep(65)   # past the deadline the try had
+    time.sleep(35)   # past the deadline the try had
     res.check("confirm: nothing rolled back after the deadline",
               bond_state("bond0")["miimon"] == "200" and CONF.read_text() == Path(slower).read_text(),
               bond_state("bond0")["miimon"])
