@@ -25,6 +25,8 @@ class Results:
         self.figures = []
         self.notes = []
         self.timelines = []
+        self.t0 = time.monotonic()
+        self.complete = False
         # A later boot of a scenario that reboots (fixture.json "boots"): what the earlier
         # boots found comes first.
         self.boot = 1
