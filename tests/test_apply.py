@@ -3,12 +3,11 @@ out against the fake kernel: only what changed is touched."""
 
 from __future__ import annotations
 
-import pytest
-from test_helper import PI, World
+from test_helper import PI, World, _root  # noqa: F401  (autouse: WIBOND_ROOT per test)
 
 from wibond.boot import snapshot
 from wibond.config import changes, reader
-from wibond.runtime import apply, helper
+from wibond.runtime import apply
 
 SECOND = """
 [bond1]
@@ -24,14 +23,6 @@ def load(text: str, tmp_path):
     loaded = reader.load(str(path))
     assert not loaded.errors, loaded.errors
     return loaded
-
-
-@pytest.fixture(autouse=True)
-def _root(tmp_path, monkeypatch):
-    monkeypatch.setenv("WIBOND_ROOT", str(tmp_path))
-    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
-    monkeypatch.delenv("INVOCATION_ID", raising=False)
-    monkeypatch.setattr(helper, "_terminate", lambda: pytest.fail("the helper ended itself"))
 
 
 # -- the plan ---------------------------------------------------------------------
