@@ -31,16 +31,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
     host = Host(log)
     try:
+        planned = apply.plan(host, loaded)
         if args.dry_run:
-            the_plan = apply.apply(host, loaded, log, dry_run=True)
-            print("\n".join(the_plan.lines()) or "nothing runs and nothing is configured")
+            print("\n".join(planned[0].lines()) or "nothing runs and nothing is configured")
             return EXIT_OK
-        the_plan, _unknown = apply.plan(host, loaded)
-        for line in the_plan.lines():
+        for line in planned[0].lines():
             print(line, flush=True)
-        if not the_plan.changes:
+        if not planned[0].changes:
             return EXIT_OK
-        apply.apply(host, loaded, log)
+        apply.apply(host, loaded, log, planned=planned)
     except (HostError, apply.bondctl.HelperError) as e:
         print(f"wibond apply: {e}", file=sys.stderr)
         return EXIT_ERROR

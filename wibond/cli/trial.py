@@ -62,11 +62,11 @@ def cmd_try(args: argparse.Namespace) -> int:
     problem: str | None
     try:
         with trial.Lock():
-            the_plan, _unknown = apply.plan(host, loaded)
-            for line in the_plan.lines():
+            planned = apply.plan(host, loaded)
+            for line in planned[0].lines():
                 print(line, flush=True)
                 trial.journal(line)
-            apply.apply(host, loaded, _log)
+            apply.apply(host, loaded, _log, planned=planned)
             problem = trial.verify(host, loaded, min(60.0, args.timeout / 2), _log)
     except (HostError, apply.bondctl.HelperError) as e:
         problem = str(e)

@@ -29,6 +29,9 @@ DHCP = ("dhcp", "dhcp_client", "hostname", "duid", "ipv6_addr_gen")
 # The LIVE keys that make up the link monitor: applied together, in the kernel's order.
 MONITOR = ("miimon", "updelay", "downdelay", "arp_interval", "arp_ip_target", "arp_validate",
            "arp_all_targets", "arp_missed_max")
+# The LIVE keys wibond's static step applies (addresses, default routes, DNS): together too.
+STATIC = ("address", "gateway", "gateway6", "metric", "dns")
+_CLIENT_RESTARTS = "its DHCP client restarts (its address is gone until the new client has it again)"
 
 
 @dataclass
@@ -51,11 +54,9 @@ class Change:
         if self.kind == "set":
             return f"{self.bond}: {self.what} {_show(self.old)} -> {_show(self.new)}, set in place"
         if self.kind == "dhcp" and self.what == "configuration":
-            return (f"{self.bond}: its DHCP client's configuration changes ({self.why}): the "
-                    f"client restarts (its address is gone until the new client has it again)")
+            return f"{self.bond}: its DHCP client's configuration changes ({self.why}): {_CLIENT_RESTARTS}"
         if self.kind == "dhcp":
-            return (f"{self.bond}: {self.what} {_show(self.old)} -> {_show(self.new)}: its DHCP "
-                    f"client restarts (its address is gone until the new client has it again)")
+            return f"{self.bond}: {self.what} {_show(self.old)} -> {_show(self.new)}: {_CLIENT_RESTARTS}"
         if self.kind == "slave-add":
             return f"{self.bond}: [[{self.what}]] added: joins when present"
         if self.kind == "slave-remove":

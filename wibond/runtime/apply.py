@@ -30,9 +30,8 @@ from . import bondctl
 from .bondctl import keep_record, record_path
 from .hostio import Host, HostError
 
-STATIC = ("address", "gateway", "gateway6", "metric", "dns")
-
 __all__ = ["apply", "keep_record", "plan", "record_path", "running"]
+
 
 def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
     """The bonds as wibond started them (from their records) and the names of bonds that run
@@ -52,7 +51,8 @@ def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
     return found, unknown
 
 
-def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, list[str]]:
+def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, dict[str, Bond]]:
+    """The changes from what runs to WANTED, and the running bonds (from their records)."""
     bonds, unknown = running(host)
     the_plan = changes.plan(list(bonds.values()), [b for b in wanted.bonds if b.name not in unknown])
     by_bond: dict[str, list[changes.Change]] = {}
@@ -70,7 +70,7 @@ def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, list[str]]:
         if wanted.bond(name):
             the_plan.changes.append(changes.Change(
                 name, "recreate", why="it runs without wibond's record of how it was made"))
-    return the_plan, unknown
+    return the_plan, bonds
 
 
 def _client_files_changed(host: Host, bond: Bond) -> str | None:
@@ -106,14 +106,11 @@ class Applier:
         self.old_rt = old_rt   # finds which section of the running config an interface is in
         self.log = log
 
-    def systemctl(self, *args: str) -> None:
-        self.host.systemctl(*args)   # the host says each command it runs
-
     # -- before the reload ---------------------------------------------------
     def before(self, the_plan: changes.Plan, wanted: Loaded) -> None:
         for c in the_plan.changes:
             if c.kind == "remove":
-                self.systemctl("stop", f"wibond@{escape_instance(c.bond)}.service")
+                self.host.systemctl("stop", f"wibond@{escape_instance(c.bond)}.service")
             elif c.kind == "slave-remove":
                 self._remove_slave(self.old[c.bond], c.what)
         for name, old in self.old.items():
@@ -122,7 +119,7 @@ class Applier:
                 continue
             gone = sorted(_dhcp_units(old) - _dhcp_units(new))
             if gone:
-                self.systemctl("stop", *gone)
+                self.host.systemctl("stop", *gone)
 
     def _remove_slave(self, bond: Bond, section_name: str) -> None:
         from .hotplug import unit_for
@@ -143,7 +140,7 @@ class Applier:
                              f"{ifname} leaves")
                     self.host.write(f"{paths.SYSFS_NET}/{bond.name}/bonding/active_slave",
                                     others[0])
-            self.systemctl("stop", unit_for(bond, section, ifname))
+            self.host.systemctl("stop", unit_for(bond, section, ifname))
 
     @staticmethod
     def _section_of(rt, bond: Bond, ifname: str) -> str | None:  # type: ignore[no-untyped-def]
@@ -164,18 +161,18 @@ class Applier:
             if c.kind in ("remove", "slave-remove"):
                 continue
             if c.kind == "add":
-                self.systemctl("start", f"wibond@{escape_instance(c.bond)}.service")
+                self.host.systemctl("start", f"wibond@{escape_instance(c.bond)}.service")
                 continue
             if c.kind == "recreate":
                 self.log(f"{c.bond}: re-created: {c.why}")
-                self.systemctl("restart", f"wibond@{escape_instance(c.bond)}.service")
+                self.host.systemctl("restart", f"wibond@{escape_instance(c.bond)}.service")
                 continue
             bond = rt.bond(c.bond)
             if c.kind == "set" and c.what in changes.MONITOR:
                 if c.bond not in done_monitor:
                     done_monitor.add(c.bond)
                     self._monitor(bond)
-            elif c.kind == "set" and c.what in STATIC:
+            elif c.kind == "set" and c.what in changes.STATIC:
                 if c.bond not in done_static:
                     done_static.add(c.bond)
                     self._static(bond)
@@ -185,14 +182,14 @@ class Applier:
                 done_dhcp.add(c.bond)
                 units = sorted(_dhcp_units(bond))
                 if units:
-                    self.systemctl("restart", *units)
+                    self.host.systemctl("restart", *units)
             elif c.kind == "slave-add":
                 hotplug.start_present(rt, bond)
             elif c.kind == "slave-restart":
                 section = bond.slave(c.what)
                 for ifname in bondctl.slaves(self.host, bond.name):
                     if section is not None and self._section_of(rt, bond, ifname) == c.what:
-                        self.systemctl("restart", hotplug.unit_for(bond, section, ifname))
+                        self.host.systemctl("restart", hotplug.unit_for(bond, section, ifname))
 
     def _static(self, bond: Bond) -> None:
         """Addresses, default routes and DNS as the new config has them: what the old one
@@ -213,10 +210,10 @@ class Applier:
     def _set(self, rt, bond: Bond, c: changes.Change) -> None:  # type: ignore[no-untyped-def]
         name = bond.name
         if c.what == "primary":
-            bondctl._set_option(self.host, name, "primary", self._primary(rt, bond))
+            bondctl.set_option(self.host, name, "primary", self._primary(rt, bond))
             return
         if c.what in ("primary_reselect", "num_grat_arp", "num_unsol_na"):
-            bondctl._set_option(self.host, name, c.what, str(getattr(bond, c.what)))
+            bondctl.set_option(self.host, name, c.what, str(getattr(bond, c.what)))
             return
         raise AssertionError(f"no way to set {c.what}")
 
@@ -227,10 +224,10 @@ class Applier:
         # The link monitor: the lease-following unit decides when the router is known.
         arp_unit = f"wibond-arp@{escape_instance(name)}.service"
         if bond.arp_follows_lease:
-            self.systemctl("restart", arp_unit)
+            self.host.systemctl("restart", arp_unit)
         else:
             if self.old[name].arp_follows_lease:
-                self.systemctl("stop", arp_unit)
+                self.host.systemctl("stop", arp_unit)
             gateway, _why = leasearp.lease_gateway(self.host, name) if bond.arp_interval \
                 else (None, "")
             bondctl.set_monitoring(self.host, bond, gateway, self.log)
@@ -254,20 +251,20 @@ class Applier:
 
 
 def apply(host: Host, wanted: Loaded, log, dry_run: bool = False,  # type: ignore[no-untyped-def]
-          lookup=None) -> changes.Plan:
-    """Carry out the plan from the running bonds to WANTED (a config without errors).
+          lookup=None, planned: tuple[changes.Plan, dict[str, Bond]] | None = None) -> changes.Plan:
+    """Carry out the plan from the running bonds to WANTED (a config without errors):
+    PLANNED, what plan() returned (a caller that printed it first), else plan() now.
     LOOKUP: how the steps ask udev about a device (tests give a fake)."""
     from .helper import Output, Runtime
 
-    the_plan, _unknown = plan(host, wanted)
+    the_plan, old = planned or plan(host, wanted)
     if dry_run or not the_plan.changes:
         return the_plan
-    old, _ = running(host)
     old_rt = Runtime(host, Output(), lookup)
     old_rt._loaded = Loaded(wanted.path, list(old.values()), [], None)
     applier = Applier(host, old, old_rt, log)
     applier.before(the_plan, wanted)
-    applier.systemctl("daemon-reload")
+    host.systemctl("daemon-reload")
     # After the reload the generator's snapshot is the new config: the steps' view of it.
     rt = Runtime(host, Output(), lookup)
     rt._loaded = wanted

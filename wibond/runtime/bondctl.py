@@ -155,7 +155,7 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
     if bond.mode in _PRIMARY_MODES:
         primary = bond.slave(bond.primary) if bond.primary else None
         if primary is not None and not primary.dynamic:
-            _set_option(host, name, "primary", primary.name)
+            set_option(host, name, "primary", primary.name)
     if bond.mac and mac_of(host, name) != bond.mac:
         _while_down(host, name, "address", bond.mac)
     _stable_secret(host, bond, log)
@@ -197,10 +197,10 @@ def _apply(host: Host, bond: Bond, options: list[tuple[str, str]], lease_gateway
                     f"a slave is down after {KERNEL_ARP_MISSED_MAX} ARP intervals without an "
                     f"answer, not {value}")
             continue
-        _set_option(host, name, attr, value)
+        set_option(host, name, attr, value)
 
 
-def _set_option(host: Host, bond: str, attr: str, value: str) -> None:
+def set_option(host: Host, bond: str, attr: str, value: str) -> None:
     if option(host, bond, attr) == value:
         return
     try:
@@ -319,7 +319,7 @@ def claim_primary(host: Host, bond: Bond, section, ifname: str) -> bool:  # type
     current = option(host, bond.name, "primary")
     if current in slaves(host, bond.name) and current != ifname:
         return False
-    _set_option(host, bond.name, "primary", ifname)
+    set_option(host, bond.name, "primary", ifname)
     return True
 
 

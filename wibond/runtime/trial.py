@@ -188,9 +188,8 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log) -> str | None:  # typ
     from . import bondctl, leasearp
 
     deadline = time.monotonic() + wait_s
-    problem: str | None = "not checked"
     while True:
-        problem = None
+        problem: str | None = None
         for bond in loaded.bonds:
             name = bond.name
             if not bondctl.is_bond(host, name):
@@ -199,14 +198,14 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log) -> str | None:  # typ
             if bond.mode == "active-backup" and not bondctl.option(host, name, "active_slave"):
                 problem = f"{name} has no active slave (no slave has a link)"
                 break
-            have = {f"{a['local']}/{a['prefixlen']}" for a in host.addresses(name)}
+            addresses = host.addresses(name)
+            have = {f"{a['local']}/{a['prefixlen']}" for a in addresses}
             missing = [a for a in bond.address if a not in have]
             if missing:
                 problem = f"{name} lacks {', '.join(missing)}"
                 break
             if "ipv4" in bond.dhcp and not any(a.get("family") == "inet" and
-                                               a.get("scope") == "global"
-                                               for a in host.addresses(name)):
+                                               a.get("scope") == "global" for a in addresses):
                 problem = f"{name} has no DHCPv4 address"
                 break
             gateway = bond.gateway or (leasearp.lease_gateway(host, name)[0]
