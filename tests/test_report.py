@@ -222,3 +222,17 @@ def test_report_text_and_json_say_the_same(tmp_path, monkeypatch) -> None:
 def test_durations_for_people() -> None:
     assert [_ago(s) for s in (5, 119, 200, 3599, 7300, 90000, 200000)] == [
         "5 s", "119 s", "3 min 20 s", "59 min", "2 h 1 min", "25 h", "2 d 7 h"]
+
+
+def test_bond_lines_from_the_journal() -> None:
+    journal = "\n".join(json.dumps(e) for e in [
+        {"__REALTIME_TIMESTAMP": "1000000",
+         "MESSAGE": "bond0: (slave eth0): making interface the new active one"},
+        {"__REALTIME_TIMESTAMP": "2000000", "MESSAGE": "bond1: (slave wlan1): Releasing backup interface"},
+        {"__REALTIME_TIMESTAMP": "3000000",
+         "MESSAGE": list(b"bond0: now running without any active interface!\xff")},
+        {"__REALTIME_TIMESTAMP": "4000000", "MESSAGE": "usb 1-1: bond0: not a bonding line"},
+    ]) + "\nnot json bond0: \n"
+    got = failovers.bond_lines("bond0", journal)
+    assert [t for t, _m in got] == [1.0, 3.0]
+    assert got[1][1].startswith("bond0: now running without any active interface!")

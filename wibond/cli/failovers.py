@@ -88,25 +88,34 @@ def last(bond: str, lines: list[tuple[float, str]], arp: bool = False) -> dict[s
     return moved[-1] if moved else None
 
 
-def kernel_lines(bond: str) -> tuple[list[tuple[float, str]], str | None]:
-    """This boot's kernel lines about BOND from the journal, and why not when it cannot."""
-    from ..common.jsonread import loads
+def journal_kernel() -> tuple[str, str | None]:
+    """This boot's kernel messages from the journal (JSON, one entry a line), or why not: read
+    once for all bonds (bond_lines picks each bond's)."""
     from ..runtime.hostio import find_program, spawn
 
     journalctl = find_program("journalctl")
     if not journalctl:
-        return [], "journalctl is not installed"
+        return "", "journalctl is not installed"
     try:
         code, out, err = spawn([journalctl, "-k", "-b", "0", "-o", "json", "--no-pager",
                                 "--output-fields=MESSAGE"])
     except OSError as e:
-        return [], f"journalctl: {e}"
+        return "", f"journalctl: {e}"
     if code != 0:
-        return [], f"journalctl: {err.strip() or f'exited {code}'}"
+        return "", f"journalctl: {err.strip() or f'exited {code}'}"
+    return out, None
+
+
+def bond_lines(bond: str, journal: str) -> list[tuple[float, str]]:
+    """BOND's lines of JOURNAL (journal_kernel's text): (epoch seconds, message)."""
+    from ..common.jsonread import loads
+
     prefix = f"{bond}: "
     found: list[tuple[float, str]] = []
-    for line in out.splitlines():
-        if prefix not in line:   # most of the kernel's lines: not decoded at all
+    for line in journal.splitlines():
+        # Most of the kernel's lines are not decoded at all; a message that is not UTF-8
+        # comes as a list of bytes and is.
+        if prefix not in line and '"MESSAGE":[' not in line and '"MESSAGE": [' not in line:
             continue
         try:
             entry = loads(line)
@@ -120,4 +129,4 @@ def kernel_lines(bond: str) -> tuple[list[tuple[float, str]], str | None]:
                 found.append((int(entry["__REALTIME_TIMESTAMP"]) / 1e6, message))
             except (KeyError, ValueError, TypeError):
                 continue
-    return found, None
+    return found

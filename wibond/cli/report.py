@@ -31,10 +31,16 @@ class Sources:
 
         return Host(lambda _line: None).addresses(bond)
 
+    _journal: tuple[str, str | None] | None = None
+
     def kernel_lines(self, bond: str) -> tuple[list[tuple[float, str]], str | None]:
+        """BOND's kernel lines this boot, or why not (the journal read once for all bonds)."""
         from . import failovers
 
-        return failovers.kernel_lines(bond)
+        if self._journal is None:
+            self._journal = failovers.journal_kernel()
+        text, error = self._journal
+        return ([], error) if error else (failovers.bond_lines(bond, text), None)
 
     def units(self, names: list[str]) -> dict[str, dict[str, str]]:
         """ActiveState and ActiveEnterTimestamp of each unit, {} when systemctl cannot say."""
