@@ -41,13 +41,14 @@ all: man
 
 man: $(MANPAGES)
 
+# Each build writes a file of its own and renames it: two `make install` from one tree at
+# once (the lab's parallel boots) must not move or truncate each other's page.
 man/wibond.conf.5: man/wibond.conf.5.in wibond/config/configspec.ini wibond/config/manpage.py
-	$(HOST_PYTHON) -m wibond.config.manpage $< $@.tmp
-	sed -i 's|@VERSION@|$(VERSION)|' $@.tmp
-	mv $@.tmp $@
+	tmp=$@.$$$$.tmp; $(HOST_PYTHON) -m wibond.config.manpage $< $$tmp && \
+		sed -i 's|@VERSION@|$(VERSION)|' $$tmp && mv $$tmp $@
 
 man/wibond.8: man/wibond.8.in
-	sed 's|@VERSION@|$(VERSION)|' $< > $@
+	tmp=$@.$$$$.tmp; sed 's|@VERSION@|$(VERSION)|' $< > $$tmp && mv $$tmp $@
 
 install: man
 	for f in $(PACKAGE_FILES); do \
