@@ -48,7 +48,7 @@ with Results() as res:
               f"monitoring: ARP every 200 ms to {gw} (validate all" in out and "arp ok" in out, out)
 
     # -- five minutes with nothing wrong
-    steady(res, gw, STEADY_S, "ARP")
+    steady(res, far, gw, STEADY_S, "ARP")
 
     # -- the switch wibond-arp@ makes when a lease arrives, under a pinger: stopped, it goes
     # back to MII; started, to ARP (the kernel declares every slave down once at that switch:

@@ -42,7 +42,7 @@ with Results() as res:
     out = status_text(BOND)
     res.check("wibond status shows the ARP monitoring", f"monitoring: ARP every 200 ms to {gw}" in out, out)
 
-    steady(res, gw, STEADY_S, "ARP")
+    steady(res, far, gw, STEADY_S, "ARP")
 
     faults_in_turn(res, far, gw, AP_FAULTS, [wlan0, wlan1], wlan0, wlan1, "ARP", arp_target=gw)
     reconfigure(mii_variant(text), units)
