@@ -67,7 +67,7 @@ class Sources:
         """The clients running DHCP on BOND, with their families (what boot chose)."""
         from .. import dhcp
 
-        return dhcp.choose(bond, lambda c: c.installed()).clients
+        return dhcp.clients_here(bond)
 
     def now(self) -> float:
         return time.time()

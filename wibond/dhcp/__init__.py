@@ -21,6 +21,8 @@ active slave, clean up) is runtime/dhcpsteps.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..config.model import Bond
 from .base import Client
 from .dhclient import DHCLIENT
@@ -74,7 +76,7 @@ def _needed(set_name: str, families: list[str]) -> list[tuple[Client, list[str]]
     return out
 
 
-def choose(bond: Bond, installed) -> Choice:  # type: ignore[no-untyped-def]
+def choose(bond: Bond, installed: Callable[[Client], bool]) -> Choice:
     """The clients for BOND; `installed(client)` says whether a client's program is there."""
     setting = bond.dhcp_client
     families = [f for f in FAMILIES if f in bond.dhcp]
@@ -117,9 +119,15 @@ def choose_all(bonds: list[Bond]) -> dict[str, Choice]:
     return {b.name: choose(b, installed) for b in bonds}
 
 
+def clients_here(bond: Bond) -> list[tuple[Client, list[str]]]:
+    """The clients that run DHCP on BOND on this machine, each with its families (what the
+    generator chose at boot, for the steps and commands that act on them later)."""
+    return choose_all([bond])[bond.name].clients
+
+
 def client(name: str) -> Client:
     return CLIENTS[name]
 
 
 __all__ = ["CHOICES", "CLIENTS", "FAMILIES", "IPV4", "IPV6", "Choice", "Client", "choose", "choose_all",
-           "client"]
+           "client", "clients_here"]

@@ -83,7 +83,7 @@ def _client_files_changed(host: Host, bond: Bond) -> str | None:
         duid = identity.duid(host, bond.duid)
     except identity.IdentityError:
         return None
-    for client, families in dhcp.choose(bond, lambda c: c.installed()).clients:
+    for client, families in dhcp.clients_here(bond):
         for path, content in client.files(bond, duid, families).items():
             if host.read_bytes(path) != content:
                 return path
@@ -93,8 +93,7 @@ def _client_files_changed(host: Host, bond: Bond) -> str | None:
 def _dhcp_units(bond: Bond) -> set[str]:
     from .. import dhcp
 
-    choice = dhcp.choose(bond, lambda c: c.installed())
-    return {c.unit(escape_instance(bond.name)) for c, _f in choice.clients}
+    return {c.unit(escape_instance(bond.name)) for c, _f in dhcp.clients_here(bond)}
 
 
 class Applier:
