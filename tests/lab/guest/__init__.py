@@ -18,7 +18,6 @@ Quick reference (see tests/lab/README.md for the full story):
 
 Entry points of the lab units: python3 -m guest fixture setup|show|teardown; python3 -m guest run.
 """
-import os
 import sys
 
 LAB_SWITCH = "wibond.lab=1"
@@ -42,14 +41,24 @@ def require_lab():
 
 require_lab()
 
+from . import hwsim  # noqa: E402
+from .fixture import Fixture, fixture, load_config  # noqa: E402
+from .net import (  # noqa: E402
+    addrs,
+    bond_state,
+    has_carrier,
+    ip_j,
+    link,
+    links,
+    mac_of,
+    operstate,
+    routes,
+    slave_state,
+)
 from .paths import LAB_DIR, OUT_DIR, SCENARIO_DIR, STATE_DIR  # noqa: E402
-from .util import sh, log, wait_for, WaitTimeout  # noqa: E402
-from .net import (bond_state, slave_state, ip_j, addrs, routes, links, link,  # noqa: E402
-                  has_carrier, operstate, mac_of)
 from .pinger import Pinger  # noqa: E402
 from .results import Results  # noqa: E402
-from .fixture import fixture, Fixture, load_config  # noqa: E402
-from . import hwsim  # noqa: E402
+from .util import WaitTimeout, log, sh, wait_for  # noqa: E402
 
 __all__ = ["LAB_DIR", "OUT_DIR", "SCENARIO_DIR", "STATE_DIR", "sh", "log", "wait_for",
            "WaitTimeout", "bond_state", "slave_state", "ip_j", "addrs", "routes", "links",

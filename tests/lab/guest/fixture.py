@@ -39,14 +39,13 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from . import hwsim
 from .paths import STATE_DIR, STATE_FILE, out_dir, scenario_dir
 from .util import log, sh, wait_for
-from . import hwsim
 
 DEFAULTS = {
     "radios": 2,
@@ -129,7 +128,8 @@ class Fixture:
             sh(["ip", "-n", self.ns, "link", "set", WIRED_FAR, "master", BRIDGE])
             if cfg["wired"].get("carrier", True):
                 sh(["ip", "-n", self.ns, "link", "set", WIRED_FAR, "up"])
-            self.state["wired"] = {"name": name, "far": WIRED_FAR, "mac": _read(f"/sys/class/net/{name}/address")}
+            self.state["wired"] = {"name": name, "far": WIRED_FAR,
+                                   "mac": _read(f"/sys/class/net/{name}/address")}
         for name in cfg.get("rfkill_blocked", []):
             self.rfkill(name, True)   # a radio switched off before anything of the product starts
         if cfg["dhcp"]["enabled"] and cfg["dhcp"].get("start", True):

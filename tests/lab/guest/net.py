@@ -62,8 +62,8 @@ def links(netns=None):
 
 
 def link(dev, netns=None):
-    l = ip_j("-d", "link", "show", "dev", dev, netns=netns)
-    return l[0] if l else None
+    found = ip_j("-d", "link", "show", "dev", dev, netns=netns)
+    return found[0] if found else None
 
 
 def addrs(dev, family=4, scope=None, netns=None):
@@ -99,5 +99,5 @@ def has_carrier(dev):
 def mac_of(dev, netns=None):
     if netns is None:
         return _read(SYS / dev / "address")
-    l = link(dev, netns=netns)
-    return l.get("address") if l else None
+    found = link(dev, netns=netns)
+    return found.get("address") if found else None

@@ -128,7 +128,8 @@ def leftovers(bond, slaves):
     for s in slaves:
         if Path(f"/sys/class/net/{s}/master").exists():
             left[f"{s} enslaved"] = os.path.basename(os.readlink(f"/sys/class/net/{s}/master"))
-        a = [x for fam in (4, 6) for x in addrs(s, fam, scope="global")] if Path(f"/sys/class/net/{s}").exists() else []
+        a = ([x for fam in (4, 6) for x in addrs(s, fam, scope="global")]
+             if Path(f"/sys/class/net/{s}").exists() else [])
         if a:
             left[f"{s} addresses"] = a
     rt = [r for fam in (4, 6) for r in routes(fam) if r.get("dev") == bond]

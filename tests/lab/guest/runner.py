@@ -31,7 +31,8 @@ EVIDENCE = [
     ("far: ip addr", ["ip", "-n", "far", "addr"]),
     ("far: bridge link", ["ip", "netns", "exec", "far", "bridge", "link"]),
     ("bonds", ["sh", "-c", "for b in /sys/class/net/*/bonding; do [ -d $b ] || continue; "
-                           "echo == $b; grep -H . $b/* 2>/dev/null; done; cat /proc/net/bonding/* 2>/dev/null"]),
+                           "echo == $b; grep -H . $b/* 2>/dev/null; done; "
+                           "cat /proc/net/bonding/* 2>/dev/null"]),
     ("hostapd all_sta", ["hostapd_cli", "-p", str(STATE_DIR / "hostapd"), "-i", "ap0", "all_sta"]),
     ("dnsmasq leases", ["cat", str(STATE_DIR / "dnsmasq.leases")]),
     ("rfkill", ["rfkill", "list"]),
