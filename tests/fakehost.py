@@ -71,6 +71,7 @@ class FakeHost(Host):
         self.resolvconf: dict[str, str] = {}
         self.messages: list[str] = []
         self.cgroup: str | None = None  # /proc/self/cgroup: the unit a step runs in
+        self.journal: dict[str, str] = {}   # unit pattern -> what journalctl -u would print
         super().__init__(self.messages.append)
 
     # -- setting the scene -------------------------------------------------------
@@ -189,6 +190,9 @@ class FakeHost(Host):
     def addresses(self, name: str) -> list[dict]:
         link = self.links.get(name)
         return [dict(a) for a in link.addrs] if link else []
+
+    def unit_messages(self, units: str, since: float) -> str:
+        return self.journal.get(units, "")
 
     def routes(self, name: str, family: int) -> list[dict]:
         link = self.links.get(name)

@@ -93,3 +93,38 @@ def test_verify_names_what_does_not_work(tmp_path) -> None:
     w.host.links["wlan1"].carrier = True
     w.host.links["bond0"].addrs = []
     assert trial.verify(w.host, loaded, 0, print) == "bond0 lacks 192.168.43.150/24"
+
+
+WPA_WRONG_KEY = """wlan0: SME: Trying to authenticate with 02:00:00:00:02:00 (SSID='home' freq=2412 MHz)
+wlan0: WPA: 4-Way Handshake failed - pre-shared key may be incorrect
+wlan0: CTRL-EVENT-SSID-TEMP-DISABLED id=0 ssid="home" auth_failures=1 duration=10 reason=WRONG_KEY
+wlan1: CTRL-EVENT-SSID-TEMP-DISABLED id=0 ssid="hotspot" auth_failures=1 duration=10 reason=CONN_FAILED
+"""
+
+
+def test_refused_keys_reads_wpa_supplicants_wrong_key_only() -> None:
+    assert trial.refused_keys(WPA_WRONG_KEY) == ["wlan0"]
+    assert trial.refused_keys(WPA_WRONG_KEY.replace("CONN_FAILED", "WRONG_KEY")) == ["wlan0", "wlan1"]
+    assert trial.refused_keys("wlan0: CTRL-EVENT-CONNECTED - Connection to 02:00 completed") == []
+
+
+def test_verify_fails_at_once_when_every_radio_s_key_was_refused(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    loaded = w.edit(PI)
+    for name in ("wlan0", "wlan1"):
+        w.host.links[name].carrier = False
+    units = "bond0-supplicant@*.service"
+    # One radio refused, the other still trying: that one may yet come up; with no time
+    # left the usual verdict stands.
+    w.host.journal[units] = WPA_WRONG_KEY
+    assert trial.verify(w.host, loaded, 0, print, since=0) == \
+        "bond0 has no active slave (no slave has a link)"
+    # Both refused: no use waiting, even with a minute left.
+    w.host.journal[units] = WPA_WRONG_KEY.replace("CONN_FAILED", "WRONG_KEY")
+    assert trial.verify(w.host, loaded, 60, print, since=0) == (
+        "bond0 has no active slave: the access point refused the key of wlan0, wlan1 "
+        "(wpa_supplicant: WRONG_KEY; check its psk)")
+    # Without a start time (or with a slave up) the journal is not asked.
+    assert trial.verify(w.host, loaded, 0, print) == "bond0 has no active slave (no slave has a link)"
+    w.host.links["wlan1"].carrier = True
+    assert trial.verify(w.host, loaded, 0, print, since=0) is None

@@ -48,6 +48,7 @@ def cmd_try(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     host = Host(_log)
     t0 = time.monotonic()
+    began = time.time()
     try:
         loaded = trial.start(host, args.file, args.timeout, _wibond(), _log)
     except trial.TryError as e:
@@ -67,7 +68,8 @@ def cmd_try(args: argparse.Namespace) -> int:
                 print(line, flush=True)
                 trial.journal(line)
             apply.apply(host, loaded, _log, planned=planned)
-            problem = trial.verify(host, loaded, min(60.0, args.timeout / 2), _log)
+            problem = trial.verify(host, loaded, min(60.0, args.timeout / 2), _log,
+                                   since=began)
     except (HostError, apply.bondctl.HelperError) as e:
         problem = str(e)
     if problem:

@@ -126,6 +126,20 @@ class Host:
             sock.close()
         return True
 
+    def unit_messages(self, units: str, since: float) -> str:
+        """The messages units matching UNITS (a journalctl -u pattern) logged since SINCE
+        (epoch seconds), a line each; "" when the journal cannot be read (it is a hint
+        here, never a verdict of its own)."""
+        journalctl = find_program("journalctl")
+        if not journalctl:
+            return ""
+        try:
+            code, out, _err = spawn([journalctl, "-u", units, f"--since=@{int(since)}",
+                                     "-o", "cat", "--no-pager", "-q"])
+        except OSError:
+            return ""
+        return out if code == 0 else ""
+
     def routes(self, name: str, family: int) -> list[dict[str, Any]]:
         return self._ip_json(f"-{family}", "route", "show", "dev", name)
 

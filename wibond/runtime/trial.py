@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import time
 
 from ..common import paths
@@ -118,7 +119,8 @@ def start(host: Host, candidate: str, timeout: float, wibond: str, log) -> Loade
 
 
 def _disarm(host: Host) -> None:
-    """Stop the deadline's timer (and its service, unless this runs in it)."""
+    """Stop the deadline's timer. Its service is left alone: when it is what runs this, it
+    ends by itself once the rollback is done."""
     try:
         host.systemctl("stop", f"{TIMER_UNIT}.timer")
     except HostError:
@@ -181,10 +183,25 @@ def rollback(host: Host, log, why: str, lookup=None):  # type: ignore[no-untyped
         return the_plan
 
 
-def verify(host: Host, loaded: Loaded, wait_s: float, log) -> str | None:  # type: ignore[no-untyped-def]
+# wpa_supplicant's word that the access point refused the key (its 4-way handshake failed).
+_WRONG_KEY = re.compile(r"^([^:\s]+): CTRL-EVENT-SSID-TEMP-DISABLED .*\breason=WRONG_KEY\b",
+                        re.MULTILINE)
+
+
+def refused_keys(messages: str) -> list[str]:
+    """The radios whose access point refused the key, from wpa_supplicant's messages."""
+    return sorted(set(_WRONG_KEY.findall(messages)))
+
+
+def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-untyped-def]
+           since: float | None = None) -> str | None:
     """Whether the tried config works: each bond has an active slave and the addresses it
     asks for (a DHCPv4 address when it runs DHCP for IPv4), and its gateway (static, or the
-    lease's router) answers a ping. None when it does, else what does not (after WAIT_S)."""
+    lease's router) answers a ping. None when it does, else what does not (after WAIT_S).
+    A bond with no active slave whose every radio's key was refused since SINCE (epoch
+    seconds) fails at once: waiting would not bring it up."""
+    from ..boot.plan import SUPPLICANT_SUFFIX
+    from ..common.names import escape_instance
     from . import bondctl, leasearp
 
     deadline = time.monotonic() + wait_s
@@ -197,6 +214,14 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log) -> str | None:  # typ
                 break
             if bond.mode == "active-backup" and not bondctl.option(host, name, "active_slave"):
                 problem = f"{name} has no active slave (no slave has a link)"
+                radios = len(bond.wireless_slaves)
+                if since is not None and radios:
+                    refused = refused_keys(host.unit_messages(
+                        f"{escape_instance(name)}{SUPPLICANT_SUFFIX}@*.service", since))
+                    if len(refused) >= radios:
+                        return (f"{name} has no active slave: the access point refused the key "
+                                f"of {', '.join(refused)} (wpa_supplicant: WRONG_KEY; check "
+                                f"its psk)")
                 break
             addresses = host.addresses(name)
             have = {f"{a['local']}/{a['prefixlen']}" for a in addresses}

@@ -71,6 +71,9 @@ with Results() as res:
     res.check("wrong PSK: the try failed its own check and rolled back",
               r.returncode == 1 and "does not work" in r.stdout and "rolled back in" in r.stdout,
               r.stdout + r.stderr)
+    res.check("wrong PSK: the try says the access point refused the radio's key (seen in "
+              "wpa_supplicant's messages, no waiting out the check)",
+              f"refused the key of {wlan0}" in r.stdout, r.stdout)
     res.check("wrong PSK: /etc/wibond.conf unchanged, nothing pending",
               CONF.read_text() == BASE and not (TRY_DIR / "wibond.conf").exists(),
               sh(["ls", "-la", "/run/wibond-try"], check=False, quiet=True).stdout)
