@@ -71,7 +71,7 @@ class FakeHost(Host):
         self.resolvconf: dict[str, str] = {}
         self.messages: list[str] = []
         self.cgroup: str | None = None  # /proc/self/cgroup: the unit a step runs in
-        self.journal: dict[str, str] = {}   # unit pattern -> what journalctl -u would print
+        self.journal: dict[str, str] = {}   # unit -> what journalctl -u would print
         super().__init__(self.messages.append)
 
     # -- setting the scene -------------------------------------------------------
@@ -191,8 +191,8 @@ class FakeHost(Host):
         link = self.links.get(name)
         return [dict(a) for a in link.addrs] if link else []
 
-    def unit_messages(self, units: str, since: float) -> str:
-        return self.journal.get(units, "")
+    def unit_messages(self, units: list[str], since: float) -> str:
+        return "".join(self.journal.get(unit, "") for unit in units)
 
     def routes(self, name: str, family: int) -> list[dict]:
         link = self.links.get(name)

@@ -113,14 +113,15 @@ def test_verify_fails_at_once_when_every_radio_s_key_was_refused(tmp_path) -> No
     loaded = w.edit(PI)
     for name in ("wlan0", "wlan1"):
         w.host.links[name].carrier = False
-    units = "bond0-supplicant@*.service"
     # One radio refused, the other still trying: that one may yet come up; with no time
     # left the usual verdict stands.
-    w.host.journal[units] = WPA_WRONG_KEY
+    w.host.journal["bond0-supplicant@wlan0.service"] = WPA_WRONG_KEY.splitlines()[2] + "\n"
+    w.host.journal["bond0-supplicant@wlan1.service"] = WPA_WRONG_KEY.splitlines()[3] + "\n"
     assert trial.verify(w.host, loaded, 0, print, since=0) == \
         "bond0 has no active slave (no slave has a link)"
     # Both refused: no use waiting, even with a minute left.
-    w.host.journal[units] = WPA_WRONG_KEY.replace("CONN_FAILED", "WRONG_KEY")
+    w.host.journal["bond0-supplicant@wlan1.service"] = \
+        WPA_WRONG_KEY.splitlines()[3].replace("CONN_FAILED", "WRONG_KEY") + "\n"
     assert trial.verify(w.host, loaded, 60, print, since=0) == (
         "bond0 has no active slave: the access point refused the key of wlan0, wlan1 "
         "(wpa_supplicant: WRONG_KEY; check its psk)")
@@ -128,3 +129,24 @@ def test_verify_fails_at_once_when_every_radio_s_key_was_refused(tmp_path) -> No
     assert trial.verify(w.host, loaded, 0, print) == "bond0 has no active slave (no slave has a link)"
     w.host.links["wlan1"].carrier = True
     assert trial.verify(w.host, loaded, 0, print, since=0) is None
+
+
+def test_a_radio_matched_by_pattern_is_asked_by_the_name_it_has_now(tmp_path) -> None:
+    conf = PI.replace("    [[wlan1]]\n        after = wlan0", "    [[wlx*]]\n        type = wireless")
+    assert "[[wlx*]]" in conf
+    w = Booted(tmp_path, PI)
+    loaded = w.edit(conf)
+    bond = loaded.bonds[0]
+    w.host.add("wlx020000000300", "wlan")
+    w.host.add("eth9", "ether")
+    for name in ("wlx020000000300", "eth9"):
+        w.host.set_master(name, "bond0", True)
+    assert trial._radio_names(w.host, bond) == ["wlan0", "wlan1", "wlx020000000300"]
+    w.host.links["wlx020000000300"].carrier = False
+    for name in ("wlan0", "wlan1", "eth9"):
+        w.host.links[name].carrier = False
+    w.host.journal["bond0-supplicant@wlan0.service"] = WPA_WRONG_KEY.splitlines()[2] + "\n"
+    w.host.journal["bond0-supplicant@wlx020000000300.service"] = \
+        WPA_WRONG_KEY.splitlines()[2].replace("wlan0:", "wlx020000000300:") + "\n"
+    assert "refused the key of wlan0, wlx020000000300" in trial.verify(w.host, loaded, 0, print,
+                                                                      since=0)

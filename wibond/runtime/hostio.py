@@ -126,16 +126,17 @@ class Host:
             sock.close()
         return True
 
-    def unit_messages(self, units: str, since: float) -> str:
-        """The messages units matching UNITS (a journalctl -u pattern) logged since SINCE
-        (epoch seconds), a line each; "" when the journal cannot be read (it is a hint
-        here, never a verdict of its own)."""
+    def unit_messages(self, units: list[str], since: float) -> str:
+        """The messages UNITS (exact names) logged since SINCE (epoch seconds), a line each;
+        "" when the journal cannot be read (it is a hint here, never a verdict of its own)."""
         journalctl = find_program("journalctl")
-        if not journalctl:
+        if not journalctl or not units:
             return ""
+        argv = [journalctl, f"--since=@{int(since)}", "-o", "cat", "--no-pager", "-q"]
+        for unit in units:
+            argv += ["-u", unit]
         try:
-            code, out, _err = spawn([journalctl, "-u", units, f"--since=@{int(since)}",
-                                     "-o", "cat", "--no-pager", "-q"])
+            code, out, _err = spawn(argv)
         except OSError:
             return ""
         return out if code == 0 else ""

@@ -200,8 +200,8 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-un
     lease's router) answers a ping. None when it does, else what does not (after WAIT_S).
     A bond with no active slave whose every radio's key was refused since SINCE (epoch
     seconds) fails at once: waiting would not bring it up."""
-    from ..boot.plan import SUPPLICANT_SUFFIX
-    from ..common.names import escape_instance
+    from ..boot.plan import slave_unit
+    from ..config.model import WIRELESS, Slave
     from . import bondctl, leasearp
 
     deadline = time.monotonic() + wait_s
@@ -217,7 +217,8 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-un
                 radios = len(bond.wireless_slaves)
                 if since is not None and radios:
                     refused = refused_keys(host.unit_messages(
-                        f"{escape_instance(name)}{SUPPLICANT_SUFFIX}@*.service", since))
+                        [slave_unit(name, Slave(ifname, WIRELESS))
+                         for ifname in _radio_names(host, bond)], since))
                     if len(refused) >= radios:
                         return (f"{name} has no active slave: the access point refused the key "
                                 f"of {', '.join(refused)} (wpa_supplicant: WRONG_KEY; check "
@@ -241,6 +242,18 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-un
         if problem is None or time.monotonic() >= deadline:
             return problem
         time.sleep(1)
+
+
+def _radio_names(host: Host, bond) -> list[str]:  # type: ignore[no-untyped-def]
+    """BOND's radios by interface name: those named in the config, and the slaves it has
+    now that are radios (a radio matched by MAC, driver or USB port has its own name)."""
+    from . import bondctl
+
+    names = {s.name for s in bond.wireless_slaves if not s.dynamic}
+    if any(s.dynamic for s in bond.wireless_slaves):
+        names.update(n for n in bondctl.slaves(host, bond.name)
+                     if host.exists(f"{paths.SYSFS_NET}/{n}/phy80211"))
+    return sorted(names)
 
 
 def _answers(host: Host, bond: str, gateway: str) -> bool:
