@@ -198,11 +198,10 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-un
     """Whether the tried config works: each bond has an active slave and the addresses it
     asks for (a DHCPv4 address when it runs DHCP for IPv4), and its gateway (static, or the
     lease's router) answers a ping. None when it does, else what does not (after WAIT_S).
-    A bond with no active slave whose every radio's key was refused since SINCE (epoch
-    seconds) fails at once: waiting would not bring it up."""
-    from ..boot.plan import slave_unit
-    from ..config.model import WIRELESS, Slave
-    from . import bondctl, leasearp
+    A bond with no active slave whose every radio (each interface: a pattern may match
+    several) had its key refused since SINCE (epoch seconds) fails at once: waiting would
+    not bring it up."""
+    from . import bondctl, hotplug, leasearp
 
     deadline = time.monotonic() + wait_s
     while True:
@@ -214,12 +213,12 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-un
                 break
             if bond.mode == "active-backup" and not bondctl.option(host, name, "active_slave"):
                 problem = f"{name} has no active slave (no slave has a link)"
-                radios = len(bond.wireless_slaves)
-                if since is not None and radios:
+                radios = _radio_names(host, bond) if since is not None else []
+                if radios:
+                    section = bond.wireless_slaves[0]   # the radios' unit template
                     refused = refused_keys(host.unit_messages(
-                        [slave_unit(name, Slave(ifname, WIRELESS))
-                         for ifname in _radio_names(host, bond)], since))
-                    if len(refused) >= radios:
+                        [hotplug.unit_for(bond, section, ifname) for ifname in radios], since))
+                    if set(radios) <= set(refused):
                         return (f"{name} has no active slave: the access point refused the key "
                                 f"of {', '.join(refused)} (wpa_supplicant: WRONG_KEY; check "
                                 f"its psk)")
