@@ -32,12 +32,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
     host = Host(log)
     try:
         planned = apply.plan(host, loaded)
+        the_plan = planned[0]
         if args.dry_run:
-            print("\n".join(planned[0].lines()) or "nothing runs and nothing is configured")
+            print("\n".join(the_plan.lines()) or "nothing runs and nothing is configured")
             return EXIT_OK
-        for line in planned[0].lines():
+        for line in the_plan.lines():
             print(line, flush=True)
-        if not planned[0].changes:
+        if not the_plan.changes:
             return EXIT_OK
         apply.apply(host, loaded, log, planned=planned)
     except (HostError, apply.bondctl.HelperError) as e:

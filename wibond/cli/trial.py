@@ -64,7 +64,8 @@ def cmd_try(args: argparse.Namespace) -> int:
     try:
         with trial.Lock():
             planned = apply.plan(host, loaded)
-            for line in planned[0].lines():
+            the_plan = planned[0]
+            for line in the_plan.lines():
                 print(line, flush=True)
                 trial.journal(line)
             apply.apply(host, loaded, _log, planned=planned)
