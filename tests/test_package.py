@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -105,7 +106,9 @@ def test_pacman_installs_it_into_an_image_tree(package, tmp_path) -> None:
     shutil.copy(os.path.join(REPO, "examples", "archwiki.conf"), host / "etc" / "wibond.conf")
     out = tmp_path / "out"
     out.mkdir()
-    gen = subprocess.run(["python3", str(root / "usr/lib/systemd/system-generators/wibond-generator"),
+    # sys.executable: a Python that has configobj, as the image's python has python-configobj
+    # (the first python3 on PATH may be one without it, such as a pyenv build)
+    gen = subprocess.run([sys.executable, str(root / "usr/lib/systemd/system-generators/wibond-generator"),
                           str(out)], capture_output=True, text=True, timeout=60,
                          env=dict(os.environ, WIBOND_ROOT=str(host),
                                   PYTHONPATH=str(root / "usr/lib/wibond/python")))
