@@ -282,10 +282,10 @@ class FakeHost(Host):
                 self.resolvconf.pop(args[1], None)
         return ""
 
-    def save_bytes(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        if not path.startswith(paths.RUN_DIR + "/"):
+    def save_bytes(self, path: str, data: bytes, mode: int = 0o644, durable: bool = False) -> None:
+        if not path.startswith((paths.RUN_DIR + "/", paths.TRY_DIR + "/")):
             self.ops.append(f"save {path}")
-        super().save_bytes(path, data, mode)
+        super().save_bytes(path, data, mode, durable)
 
     def remove(self, path: str) -> None:
         if not path.startswith(paths.RUN_DIR + "/") and os.path.lexists(paths.host(path)):

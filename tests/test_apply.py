@@ -6,6 +6,7 @@ from __future__ import annotations
 from test_helper import PI, World, _root  # noqa: F401  (autouse: WIBOND_ROOT per test)
 
 from wibond.boot import snapshot
+from wibond.common import layout
 from wibond.config import changes, reader
 from wibond.runtime import apply
 
@@ -86,7 +87,7 @@ class Booted(World):
                 if h.links[s].kind == "wlan":
                     self.ok("slave-env", bond, s)
                 self.ok("enslave", bond, s)
-            h.save_bytes(apply.record_path(bond), h.read_bytes(snapshot.PATH))
+            h.save_bytes(layout.record_path(bond), h.read_bytes(snapshot.PATH))
         real_run = h.run
 
         def run(program, *args, input=None):  # type: ignore[no-untyped-def]
@@ -197,7 +198,7 @@ def test_start_step_keeps_the_record(tmp_path) -> None:
     loaded = reader.load(str(tmp_path / "etc" / "wibond.conf"), shown="/etc/wibond.conf")
     w.host.save(snapshot.PATH, snapshot.dumps(loaded, loaded.bonds, []))
     w.ok("start", "bond0")
-    assert (tmp_path / apply.record_path("bond0").lstrip("/")).read_bytes() == \
+    assert (tmp_path / layout.record_path("bond0").lstrip("/")).read_bytes() == \
         (tmp_path / snapshot.PATH.lstrip("/")).read_bytes()
     assert apply.running(w.host)[0]["bond0"].primary == "wlan0"
 

@@ -79,3 +79,22 @@ def test_the_package_inits_import_nothing_of_wibond() -> None:
     for module, path in _modules():
         if path.endswith("__init__.py") and module not in ("wibond.dhcp", "wibond.managers"):
             assert _imports(module, path) == [], f"{path} imports: keep it a docstring"
+
+
+def test_only_the_entry_script_imports_the_helper() -> None:
+    """runtime/helper.py is wibond-helper's command table and main: the steps' context lives
+    in runtime/context.py, so no module of the package imports the entry point."""
+    importers = []
+    for module, path in _modules():
+        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module or ''}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            if any(n.rpartition(".")[2] == "helper" for n in names):
+                importers.append(f"{module}:{node.lineno}")
+    assert importers == []
+    with open(os.path.join(os.path.dirname(PKG), "helpers", "wibond-helper"), encoding="utf-8") as f:
+        assert "wibond.runtime.helper" in f.read()

@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from wibond.boot.plan import MATCH_UNIT
+from wibond.common.layout import MATCH_UNIT
 from wibond.common.names import device_unit, escape_instance, escape_path
 from wibond.runtime import helper
 

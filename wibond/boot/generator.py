@@ -22,6 +22,10 @@ from . import snapshot
 from .plan import File, Plan, plan_all
 from .writer import WriteError, write_plan
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
 # syslog priorities for /dev/kmsg
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
 
@@ -47,7 +51,8 @@ class KmsgLog:
             sys.stderr.write(text[3:])
 
 
-def generate(config_path: str, outdir: str, log, shown: str = paths.CONFIG) -> int:  # type: ignore[no-untyped-def]
+def generate(config_path: str, outdir: str, log: Callable[[int, str], None],
+             shown: str = paths.CONFIG) -> int:
     """Check the config, write units for every good bond. 0, or 1 if some bond was skipped.
     SHOWN: the config's path in messages."""
     if not os.path.lexists(config_path):

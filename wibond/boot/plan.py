@@ -31,22 +31,16 @@ For each bond:
 
 from __future__ import annotations
 
-from ..common import paths
+from ..common import layout, paths
 from ..common.formats import unit_value
+from ..common.layout import MANAGERS_UNIT, MATCH_UNIT
 from ..common.names import device_unit, escape_instance
-from ..config.model import Bond, Slave
+from ..config.model import Bond
 from ..dhcp import Choice
 
 GENERATOR = "wibond-generator"
 DROPIN = "50-wibond.conf"
 AFTER_DROPIN = "50-wibond-after.conf"
-
-# The ArchWiki and Raspberry Pi write-ups call the wireless unit this.
-SUPPLICANT_SUFFIX = "-supplicant"
-WIRED_SUFFIX = "-wired"
-# udev/90-wibond.rules tests for this link in the generator directory.
-MATCH_UNIT = "wibond-match@.service"
-MANAGERS_UNIT = "wibond-managers.service"
 DHCPCD_DROPIN = "dhcpcd.service.d/50-wibond.conf"
 
 
@@ -79,19 +73,6 @@ class Symlink:
 Plan = dict  # relative path -> File | Symlink
 
 
-def bond_unit(bond: str) -> str:
-    return f"wibond@{escape_instance(bond)}.service"
-
-
-def slave_template(bond: str, slave: Slave) -> str:
-    suffix = SUPPLICANT_SUFFIX if slave.wireless else WIRED_SUFFIX
-    return f"{escape_instance(bond)}{suffix}@.service"
-
-
-def slave_unit(bond: str, slave: Slave) -> str:
-    return slave_template(bond, slave).replace("@.", f"@{escape_instance(slave.name)}.", 1)
-
-
 def _dropin(source: str, sections: list[tuple[str, list[str]]]) -> File:
     """A drop-in. Values from the config go through formats.unit_value where they are put
     into a setting; the specifiers wibond writes itself (%I) stay."""
@@ -106,7 +87,7 @@ def _dropin(source: str, sections: list[tuple[str, list[str]]]) -> File:
 def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
     plan: Plan = {}
     name = bond.name
-    bunit = bond_unit(name)
+    bunit = layout.bond_unit(name)
     wanted = []
     for client, families in (dhcp.clients if dhcp else []):
         unit = client.unit(escape_instance(name))
@@ -118,15 +99,15 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
                 ("Service", [f"Environment=WIBOND_DHCP_FAMILIES={unit_value(','.join(families))}"])])
         wanted.append(unit)
     if bond.arp_follows_lease and wanted:
-        wanted.append(f"wibond-arp@{escape_instance(name)}.service")
+        wanted.append(layout.arp_unit(name))
     unit_body = [f"SourcePath={unit_value(source)}"]
     unit_body += [f"Wants={u}" for u in wanted]
     plan[f"{bunit}.d/{DROPIN}"] = _dropin(source, [("Unit", unit_body)])
 
     for slave in bond.slaves:
-        template = slave_template(name, slave)
+        template = layout.slave_template(name, slave.wireless)
         if template not in plan:
-            shipped = "bond-supplicant@.service" if slave.wireless else "bond-wired@.service"
+            shipped = layout.SUPPLICANT_TEMPLATE if slave.wireless else layout.WIRED_TEMPLATE
             plan[template] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{shipped}")
             plan[f"{template}.d/{DROPIN}"] = _dropin(source, [
                 ("Unit", [f"SourcePath={unit_value(source)}",
@@ -135,19 +116,20 @@ def plan_bond(bond: Bond, source: str, dhcp: Choice | None = None) -> Plan:
                           # A restart of the bond restarts its slaves.
                           f"PartOf={bunit}"]),
                 ("Service", [f"Environment=WIBOND_BOND={unit_value(name)}"]
-                 + ([f"EnvironmentFile=-{paths.RUN_DIR}/{unit_value(name)}/slave-%I.env"]
+                 + ([f"EnvironmentFile=-{layout.slave_env_path(unit_value(name), '%I')}"]
                     if slave.wireless else [])),
             ])
         if slave.dynamic:
             plan[MATCH_UNIT] = Symlink(f"{paths.UNIT_TEMPLATE_DIR}/{MATCH_UNIT}")
             continue
-        unit = slave_unit(name, slave)
+        unit = layout.slave_unit(name, slave.wireless, slave.name)
         plan[f"{device_unit(slave.name)}.wants/{unit}"] = Symlink(f"../{template}")
         if slave.wireless and slave.after:
             other = bond.slave(slave.after)
             assert other is not None  # config checked it
             plan[f"{unit}.d/{AFTER_DROPIN}"] = _dropin(source, [
-                ("Unit", [f"SourcePath={unit_value(source)}", f"After={slave_unit(name, other)}"]),
+                ("Unit", [f"SourcePath={unit_value(source)}",
+                          f"After={layout.slave_unit(name, other.wireless, other.name)}"]),
             ])
     return plan
 

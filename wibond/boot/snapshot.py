@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from ..config.model import Bond, Diagnostic, Loaded, Slave, stamp
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..common.protocols import Files
+
 # systemd's normal generator directory for the system manager, and the file in it.
 GENERATOR_DIR = "/run/systemd/generator"
 REL = "wibond/config.json"
@@ -66,7 +70,7 @@ def loads(text: bytes) -> Loaded | None:
         return None
 
 
-def read(host, config: str) -> tuple[Loaded, bool] | None:  # type: ignore[no-untyped-def]
+def read(host: Files, config: str) -> tuple[Loaded, bool] | None:
     """(what the generator read, whether CONFIG has changed since), or None without a
     usable snapshot."""
     text = host.read_bytes(PATH)

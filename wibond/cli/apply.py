@@ -13,6 +13,7 @@ from .base import EXIT_ERROR, EXIT_OK, print_diagnostics
 def cmd_apply(args: argparse.Namespace) -> int:
     from ..config import reader
     from ..runtime import apply
+    from ..runtime.context import StepError
     from ..runtime.hostio import Host, HostError
 
     loaded = reader.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
@@ -41,7 +42,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if not the_plan.changes:
             return EXIT_OK
         apply.apply(host, loaded, log, planned=planned)
-    except (HostError, apply.bondctl.HelperError) as e:
+    except (HostError, StepError) as e:
         print(f"wibond apply: {e}", file=sys.stderr)
         return EXIT_ERROR
     print("applied")

@@ -1,7 +1,7 @@
 """What `wibond status` knows about one bond, gathered once as plain data: the text view and
 `--json` are two renderings of the same report (status.py).
 
-Sources: sysfs (state.py), udev's devices, `iw dev X link` for each radio (radio.py), `ip -j
+Sources: sysfs (runtime/bondstate.py), udev's devices, `iw dev X link` for each radio (radio.py), `ip -j
 addr` for the bond's addresses, the DHCP clients' units and lease files (dhcp/), and the
 bonding driver's kernel lines for the last failover (failovers.py). Each source that cannot
 answer leaves its field empty with the reason, never stops the report.
@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from ..config import match
 from ..config.model import Bond
-from .state import BondState, SlaveState
+from ..runtime.bondstate import BondState, SlaveState
+from ..runtime.hostio import Host
 
 
 class Sources:
@@ -26,10 +27,19 @@ class Sources:
 
         return radio.link(ifname)
 
-    def addresses(self, bond: str) -> list[dict[str, Any]]:
-        from ..runtime.hostio import Host
+    _host: Host | None = None
 
-        return Host(lambda _line: None).addresses(bond)
+    @property
+    def host(self) -> Host:
+        if self._host is None:
+            self._host = Host(lambda _line: None)   # reads only: nothing to log
+        return self._host
+
+    def bond(self, name: str) -> BondState:
+        return BondState(self.host, name)
+
+    def addresses(self, bond: str) -> list[dict[str, Any]]:
+        return self.host.addresses(bond)
 
     _journal: tuple[str, str | None] | None = None
 
@@ -91,7 +101,7 @@ def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
                 sources: Sources) -> dict[str, Any]:
     from ..common.names import escape_instance
 
-    st = BondState(bond.name)
+    st = sources.bond(bond.name)
     out: dict[str, Any] = {"bond": bond.name, "exists": st.exists}
     if st.exists:
         out.update(mode=st.mode, carrier=st.carrier, active=st.active, primary=st.primary,

@@ -9,6 +9,10 @@ import sys
 from ..common import paths
 from .base import EXIT_ERROR, EXIT_OK, load_quiet
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..config.model import Bond
+
 
 def cmd_status(args: argparse.Namespace) -> int:
     from ..runtime import devices, trial
@@ -142,7 +146,7 @@ def _ago(seconds: float) -> str:
     return f"{s // 86400} d" + (f" {s % 86400 // 3600} h" if s % 86400 // 3600 else "")
 
 
-def _managers(bonds) -> list[dict]:  # type: ignore[no-untyped-def]
+def _managers(bonds: list[Bond]) -> list[dict]:
     """The other network managers found, and whether wibond's word to each is in place."""
     from .. import managers
 
@@ -193,8 +197,10 @@ def bond_changes(name: str, old: dict, new: dict) -> list[str]:
 def cmd_monitor(args: argparse.Namespace) -> int:
     import time
 
-    from .state import BondState
+    from ..runtime.bondstate import BondState
+    from ..runtime.hostio import Host
 
+    host = Host(lambda _line: None)   # reads only
     loaded = load_quiet(args.config or paths.host(paths.CONFIG))
     names = [b.name for b in loaded.bonds if not args.bond or b.name in args.bond]
     monitor = None
@@ -207,9 +213,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     except Exception as e:  # still useful without udev events: sysfs shows the bond
         print(f"wibond monitor: no udev events ({e}); watching sysfs only", file=sys.stderr)
         monitor = None
-    last = {n: BondState(n).summary() for n in names}
+    last = {n: BondState(host, n).summary() for n in names}
     for name in names:
-        st = BondState(name)
+        st = BondState(host, name)
         print(f"{name}: {'active ' + (st.active or '-') if st.exists else 'not created'}; "
               f"slaves {', '.join(s.name for s in st.slaves) or '-'}", flush=True)
     deadline = time.monotonic() + args.duration if args.duration else None
@@ -222,7 +228,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             else:
                 time.sleep(args.interval)
             for name in names:
-                now = BondState(name).summary()
+                now = BondState(host, name).summary()
                 for line in bond_changes(name, last[name], now):
                     print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
                 last[name] = now

@@ -12,6 +12,10 @@ import time
 from ..common import paths
 from .base import EXIT_ERROR, EXIT_OK
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..runtime.hostio import Host
+
 
 def _log(line: str) -> None:
     """A step of a try, confirm or rollback: on the terminal and in the journal."""
@@ -42,6 +46,7 @@ def _clock(epoch: float) -> str:
 
 def cmd_try(args: argparse.Namespace) -> int:
     from ..runtime import apply, trial
+    from ..runtime.context import StepError
     from ..runtime.hostio import Host, HostError
 
     if not _root():
@@ -71,7 +76,7 @@ def cmd_try(args: argparse.Namespace) -> int:
             apply.apply(host, loaded, _log, planned=planned)
             problem = trial.verify(host, loaded, min(60.0, args.timeout / 2), _log,
                                    since=began)
-    except (HostError, apply.bondctl.HelperError) as e:
+    except (HostError, StepError) as e:
         problem = str(e)
     if problem:
         print(f"the tried config does not work: {problem}; rolling back", flush=True)
@@ -89,7 +94,7 @@ def cmd_try(args: argparse.Namespace) -> int:
     return _wait(host, deadline, tried)
 
 
-def _wait(host, deadline: float, tried: bytes) -> int:  # type: ignore[no-untyped-def]
+def _wait(host: Host, deadline: float, tried: bytes) -> int:
     """Enter here, `wibond confirm` elsewhere, or the timer's rollback: which came first."""
     from ..runtime import trial
 
@@ -147,7 +152,8 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from ..runtime import apply, trial
+    from ..runtime import trial
+    from ..runtime.context import StepError
     from ..runtime.hostio import Host, HostError
 
     if not _root():
@@ -155,7 +161,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     why = "the deadline passed" if args.deadline else "wibond rollback"
     try:
         the_plan = trial.rollback(Host(_log), _log, why)
-    except (trial.TryError, HostError, apply.bondctl.HelperError) as e:
+    except (trial.TryError, HostError, StepError) as e:
         print(f"wibond rollback: {e}", file=sys.stderr)
         return EXIT_ERROR
     if the_plan is None:

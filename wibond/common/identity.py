@@ -17,6 +17,10 @@ import struct
 
 from . import paths
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .protocols import Files
+
 _MASK = (1 << 64) - 1
 # systemd's src/libsystemd-network/dhcp-duid.c: HASH_KEY and SYSTEMD_PEN.
 _DUID_HASH_KEY = bytes.fromhex("80118cc2fe4a03ee3ed60c6f36391409")
@@ -66,7 +70,7 @@ def siphash24(key: bytes, data: bytes) -> int:
     return v[0] ^ v[1] ^ v[2] ^ v[3]
 
 
-def machine_id(host) -> bytes:  # type: ignore[no-untyped-def]
+def machine_id(host: Files) -> bytes:
     text = (host.read(paths.MACHINE_ID) or "").strip()
     if not re.fullmatch(r"[0-9a-fA-F]{32}", text):
         raise IdentityError(f"{paths.MACHINE_ID} is missing or not a machine ID, so no stable "
@@ -81,7 +85,7 @@ def default_duid(mid: bytes) -> bytes:
     return struct.pack(">HI", DUID_TYPE_EN, _SYSTEMD_PEN) + hashed
 
 
-def duid(host, setting: str) -> bytes:  # type: ignore[no-untyped-def]
+def duid(host: Files, setting: str) -> bytes:
     """The DUID a bond uses: `duid = auto` derives it, otherwise the configured hex."""
     if setting == "auto":
         return default_duid(machine_id(host))
@@ -103,7 +107,7 @@ def hexcolon(raw: bytes) -> str:
     return ":".join(f"{b:02x}" for b in raw)
 
 
-def stable_secret(host, bond: str) -> str:  # type: ignore[no-untyped-def]
+def stable_secret(host: Files, bond: str) -> str:
     """The bond's IPv6 stable_secret (RFC 7217), in the form the kernel reads back."""
     digest = hmac.new(machine_id(host), b"wibond stable_secret " + bond.encode(),
                       hashlib.sha256).digest()[:16]

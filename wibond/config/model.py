@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from ..common.formats import printable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
 WIRED = "wired"
 WIRELESS = "wireless"
 
@@ -225,7 +229,7 @@ def default_type(ifname: str) -> str:
     return WIRELESS if ifname.startswith("wl") else WIRED
 
 
-def wpa_conf_for(slave: Slave, ifname: str, exists) -> str:  # type: ignore[no-untyped-def]
+def wpa_conf_for(slave: Slave, ifname: str, exists: Callable[[str], bool]) -> str:
     """The wpa_supplicant config radio IFNAME of section SLAVE uses; `exists(path)` looks
     at the host."""
     if slave.wpa_conf:

@@ -60,8 +60,4 @@ class Client:
         return f"Client({self.name!r})"
 
 
-def run_path(bond: str, name: str) -> str:
-    return f"{paths.run_dir(bond)}/{name}"
-
-
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..common import paths
 from ..common.formats import conf_string, conf_word, env_file
+from ..common.layout import client_file
 from ..config.model import Bond
-from .base import Client, run_path
+from .base import Client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
@@ -38,13 +39,13 @@ class Dhclient(Client):
 
     def files(self, bond: Bond, duid: bytes, families: list[str]) -> dict[str, bytes]:
         return {
-            run_path(bond.name, "dhclient.conf"): self.conf(bond, duid).encode(),
+            client_file(bond.name, "dhclient.conf"): self.conf(bond, duid).encode(),
             # The unit's EnvironmentFile=: dhclient-script reads IF_METRIC.
-            run_path(bond.name, "dhclient.env"): env_file([("METRIC", str(bond.metric))]).encode(),
+            client_file(bond.name, "dhclient.env"): env_file([("METRIC", str(bond.metric))]).encode(),
         }
 
     def run_files(self, bond: str) -> list[str]:
-        return [run_path(bond, "dhclient.conf"), run_path(bond, "dhclient.env")]
+        return [client_file(bond, "dhclient.conf"), client_file(bond, "dhclient.env")]
 
     def lease(self, bond: str) -> Lease | None:
         from .leases import read_dhclient

@@ -7,8 +7,9 @@ import struct
 
 from ..common import paths
 from ..common.formats import conf_word
+from ..common.layout import client_file
 from ..config.model import Bond
-from .base import Client, run_path
+from .base import Client
 
 
 def duid_file(duid: bytes) -> bytes:
@@ -40,11 +41,11 @@ class Dhcp6c(Client):
     def files(self, bond: Bond, duid: bytes, families: list[str]) -> dict[str, bytes]:
         # dhcp6c reads its DUID from one file for the whole machine (config.py refuses bonds
         # with different DUIDs).
-        return {run_path(bond.name, "dhcp6c.conf"): self.conf(bond).encode(),
+        return {client_file(bond.name, "dhcp6c.conf"): self.conf(bond).encode(),
                 paths.DHCP6C_DUID: duid_file(duid)}
 
     def run_files(self, bond: str) -> list[str]:
-        return [run_path(bond, "dhcp6c.conf")]
+        return [client_file(bond, "dhcp6c.conf")]
 
 
 DHCP6C = Dhcp6c()

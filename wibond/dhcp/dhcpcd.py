@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from ..common import paths
 from ..common.formats import conf_word
+from ..common.layout import client_file
 from ..config.model import Bond
-from .base import Client, run_path
+from .base import Client
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
@@ -77,10 +78,10 @@ class Dhcpcd(Client):
         return "\n".join(lines) + "\n"
 
     def files(self, bond: Bond, duid: bytes, families: list[str]) -> dict[str, bytes]:
-        return {run_path(bond.name, "dhcpcd.conf"): self.conf(bond, duid, families).encode()}
+        return {client_file(bond.name, "dhcpcd.conf"): self.conf(bond, duid, families).encode()}
 
     def run_files(self, bond: str) -> list[str]:
-        return [run_path(bond, "dhcpcd.conf")]
+        return [client_file(bond, "dhcpcd.conf")]
 
     def stale_files(self, bond: str) -> list[str]:
         # The IPv4 lease dhcpcd saved. Started with one (every boot, every restart) dhcpcd

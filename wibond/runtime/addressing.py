@@ -6,23 +6,22 @@ clean-up keeps it and the bond's stop takes back exactly that.
 
 from __future__ import annotations
 
-from ..common import formats
+from ..common import formats, layout
 from ..config.model import Bond
-from . import bondctl
-from .hostio import HostError
+from .hostio import Host, HostError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .hostio import Log
 
 RESOLV_CONF = "/etc/resolv.conf"
 RESOLV_HEADER = "# Written by wibond for {bond}; the previous file comes back when the bond stops.\n"
 
 
-def _record_path(bond: str) -> str:
-    return f"{bondctl.run_dir(bond)}/static.json"
-
-
-def static_record(host, bond: str) -> dict:  # type: ignore[no-untyped-def]
+def static_record(host: Host, bond: str) -> dict:
     from ..common.jsonread import loads
 
-    raw = host.read_bytes(_record_path(bond))
+    raw = host.read_bytes(layout.static_record(bond))
     try:
         return loads(raw) if raw else {}
     except (ValueError, UnicodeDecodeError):
@@ -43,7 +42,7 @@ def default_routes(bond: Bond) -> list[tuple[int, str, bool]]:
     return out
 
 
-def apply(host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
+def apply(host: Host, bond: Bond, log: Log) -> None:
     name = bond.name
     present = {f"{a['local']}/{a['prefixlen']}" for a in host.addresses(name)}
     for addr in bond.address:
@@ -65,10 +64,11 @@ def apply(host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
     if static_record(host, name) != record:
         import json
 
-        host.save(_record_path(name), json.dumps(record, sort_keys=True) + "\n")
+        host.save(layout.static_record(name), json.dumps(record, sort_keys=True) + "\n")
 
 
-def _set_dns(host, bond: str, servers: list[str], before, log):  # type: ignore[no-untyped-def]
+def _set_dns(host: Host, bond: str, servers: list[str], before: dict | None,
+             log: Log) -> dict | None:
     """Hand the servers to resolvconf, else to /etc/resolv.conf; return how, for undoing."""
     if not servers:
         return None
@@ -87,14 +87,14 @@ def _set_dns(host, bond: str, servers: list[str], before, log):  # type: ignore[
     current = host.read_bytes(RESOLV_CONF)
     if current == ours.encode():
         return before
-    saved = f"{bondctl.run_dir(bond)}/resolv.conf.saved"
+    saved = layout.resolv_saved(bond)
     if current is not None:
         host.save_bytes(saved, current)
     host.save(RESOLV_CONF, ours)
     return {"how": "file", "saved": current is not None}
 
 
-def undo(host, bond: str, log) -> None:  # type: ignore[no-untyped-def]
+def undo(host: Host, bond: str, log: Log) -> None:
     """Take back the DNS setup (addresses and routes go with the bond)."""
     dns = static_record(host, bond).get("dns")
     if not dns:
@@ -111,7 +111,7 @@ def undo(host, bond: str, log) -> None:  # type: ignore[no-untyped-def]
     current = host.read_bytes(RESOLV_CONF) or b""
     if not current.startswith(ours.encode()):
         return  # someone wrote it since: theirs now
-    saved = host.read_bytes(f"{bondctl.run_dir(bond)}/resolv.conf.saved")
+    saved = host.read_bytes(layout.resolv_saved(bond))
     if saved is not None:
         host.save_bytes(RESOLV_CONF, saved)
     else:

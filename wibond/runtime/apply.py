@@ -22,15 +22,19 @@ An unchanged bond is not touched: no sysfs write, no unit started or stopped.
 from __future__ import annotations
 
 from ..boot import snapshot
-from ..common import paths
+from ..common import layout, paths
 from ..common.names import escape_instance
 from ..config import changes
 from ..config.model import Bond, Loaded
-from . import bondctl
-from .bondctl import keep_record, record_path
+from . import bondctl, bondstate
+from .bondctl import keep_record
+from .context import Context, Output
 from .hostio import Host, HostError
 
-__all__ = ["apply", "keep_record", "plan", "record_path", "running"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .context import Lookup
+    from .hostio import Log
 
 
 def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
@@ -39,14 +43,14 @@ def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
     found: dict[str, Bond] = {}
     unknown: list[str] = []
     for name in host.listdir(paths.RUN_DIR):
-        raw = host.read_bytes(record_path(name))
+        raw = host.read_bytes(layout.record_path(name))
         if raw is None:
-            if bondctl.is_bond(host, name):
+            if bondstate.is_bond(host, name):
                 unknown.append(name)
             continue
         loaded = snapshot.loads(raw)
         bond = loaded.bond(name) if loaded else None
-        if bond is not None and bondctl.is_bond(host, name):
+        if bond is not None and bondstate.is_bond(host, name):
             found[name] = bond
     return found, unknown
 
@@ -99,17 +103,17 @@ def _dhcp_units(bond: Bond) -> set[str]:
 class Applier:
     """Carries out one plan; every step said through LOG."""
 
-    def __init__(self, host: Host, old: dict[str, Bond], old_rt, log) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, host: Host, old: dict[str, Bond], old_ctx: Context, log: Log) -> None:
         self.host = host
         self.old = old
-        self.old_rt = old_rt   # finds which section of the running config an interface is in
+        self.old_ctx = old_ctx   # finds which section of the running config an interface is in
         self.log = log
 
     # -- before the reload ---------------------------------------------------
     def before(self, the_plan: changes.Plan, wanted: Loaded) -> None:
         for c in the_plan.changes:
             if c.kind == "remove":
-                self.host.systemctl("stop", f"wibond@{escape_instance(c.bond)}.service")
+                self.host.systemctl("stop", layout.bond_unit(c.bond))
             elif c.kind == "slave-remove":
                 self._remove_slave(self.old[c.bond], c.what)
         for name, old in self.old.items():
@@ -126,31 +130,21 @@ class Applier:
         section = bond.slave(section_name)
         if section is None:
             return
-        enslaved = bondctl.slaves(self.host, bond.name)
-        leaving = [i for i in enslaved if self._section_of(self.old_rt, bond, i) == section_name]
+        enslaved = bondstate.slaves(self.host, bond.name)
+        leaving = [i for i in enslaved if self.old_ctx.section_name(bond, i) == section_name]
         for ifname in leaving:
-            active = bondctl.option(self.host, bond.name, "active_slave")
-            if active == ifname:
+            if bondstate.active_slave(self.host, bond.name) == ifname:
                 others = [i for i in enslaved if i not in leaving and
-                          self.host.read(f"{paths.SYSFS_NET}/{i}/bonding_slave/mii_status") == "up"]
+                          bondstate.mii_status(self.host, i) == "up"]
                 if others:
                     # Traffic moves before the slave goes: one switch, not a loss of link.
                     self.log(f"{bond.name}: active slave {ifname} -> {others[0]} before "
                              f"{ifname} leaves")
-                    self.host.write(f"{paths.SYSFS_NET}/{bond.name}/bonding/active_slave",
-                                    others[0])
+                    bondctl.set_option(self.host, bond.name, "active_slave", others[0])
             self.host.systemctl("stop", unit_for(bond, section, ifname))
 
-    @staticmethod
-    def _section_of(rt, bond: Bond, ifname: str) -> str | None:  # type: ignore[no-untyped-def]
-        try:
-            found = rt.find(ifname)
-        except bondctl.HelperError:
-            return None
-        return found[1].name if found and found[0].name == bond.name else None
-
     # -- after the reload ----------------------------------------------------
-    def after(self, the_plan: changes.Plan, rt) -> None:  # type: ignore[no-untyped-def]
+    def after(self, the_plan: changes.Plan, ctx: Context) -> None:
         from . import hotplug
 
         done_dhcp: set[str] = set()
@@ -160,13 +154,13 @@ class Applier:
             if c.kind in ("remove", "slave-remove"):
                 continue
             if c.kind == "add":
-                self.host.systemctl("start", f"wibond@{escape_instance(c.bond)}.service")
+                self.host.systemctl("start", layout.bond_unit(c.bond))
                 continue
             if c.kind == "recreate":
                 self.log(f"{c.bond}: re-created: {c.why}")
-                self.host.systemctl("restart", f"wibond@{escape_instance(c.bond)}.service")
+                self.host.systemctl("restart", layout.bond_unit(c.bond))
                 continue
-            bond = rt.bond(c.bond)
+            bond = ctx.bond(c.bond)
             if c.kind == "set" and c.what in changes.MONITOR:
                 if c.bond not in done_monitor:
                     done_monitor.add(c.bond)
@@ -176,18 +170,18 @@ class Applier:
                     done_static.add(c.bond)
                     self._static(bond)
             elif c.kind == "set":
-                self._set(rt, bond, c)
+                self._set(ctx, bond, c)
             elif c.kind == "dhcp" and c.bond not in done_dhcp:
                 done_dhcp.add(c.bond)
                 units = sorted(_dhcp_units(bond))
                 if units:
                     self.host.systemctl("restart", *units)
             elif c.kind == "slave-add":
-                hotplug.start_present(rt, bond)
+                hotplug.start_present(ctx, bond)
             elif c.kind == "slave-restart":
                 section = bond.slave(c.what)
-                for ifname in bondctl.slaves(self.host, bond.name):
-                    if section is not None and self._section_of(rt, bond, ifname) == c.what:
+                for ifname in bondstate.slaves(self.host, bond.name):
+                    if section is not None and ctx.section_name(bond, ifname) == c.what:
                         self.host.systemctl("restart", hotplug.unit_for(bond, section, ifname))
 
     def _static(self, bond: Bond) -> None:
@@ -206,10 +200,10 @@ class Applier:
                          "metric", str(old.metric))
         addressing.apply(self.host, bond, self.log)
 
-    def _set(self, rt, bond: Bond, c: changes.Change) -> None:  # type: ignore[no-untyped-def]
+    def _set(self, ctx: Context, bond: Bond, c: changes.Change) -> None:
         name = bond.name
         if c.what == "primary":
-            bondctl.set_option(self.host, name, "primary", self._primary(rt, bond))
+            bondctl.set_option(self.host, name, "primary", self._primary(ctx, bond))
             return
         if c.what in ("primary_reselect", "num_grat_arp", "num_unsol_na"):
             bondctl.set_option(self.host, name, c.what, str(getattr(bond, c.what)))
@@ -221,7 +215,7 @@ class Applier:
 
         name = bond.name
         # The link monitor: the lease-following unit decides when the router is known.
-        arp_unit = f"wibond-arp@{escape_instance(name)}.service"
+        arp_unit = layout.arp_unit(name)
         if bond.arp_follows_lease:
             self.host.systemctl("restart", arp_unit)
         else:
@@ -231,14 +225,14 @@ class Applier:
                 else (None, "")
             bondctl.set_monitoring(self.host, bond, gateway, self.log)
 
-    def _primary(self, rt, bond: Bond) -> str:  # type: ignore[no-untyped-def]
+    def _primary(self, ctx: Context, bond: Bond) -> str:
         if not bond.primary:
             return ""
         section = bond.slave(bond.primary)
         if section is None or not section.dynamic:
             return bond.primary
-        for ifname in bondctl.slaves(self.host, bond.name):
-            if self._section_of(rt, bond, ifname) == bond.primary:
+        for ifname in bondstate.slaves(self.host, bond.name):
+            if ctx.section_name(bond, ifname) == bond.primary:
                 return ifname
         return ""
 
@@ -249,33 +243,29 @@ class Applier:
             self.log(f"{' '.join(args)}: {e} (already gone)")
 
 
-def apply(host: Host, wanted: Loaded, log, dry_run: bool = False,  # type: ignore[no-untyped-def]
-          lookup=None, planned: tuple[changes.Plan, dict[str, Bond]] | None = None) -> changes.Plan:
+def apply(host: Host, wanted: Loaded, log: Log, dry_run: bool = False,
+          lookup: Lookup | None = None,
+          planned: tuple[changes.Plan, dict[str, Bond]] | None = None) -> changes.Plan:
     """Carry out the plan from the running bonds to WANTED (a config without errors):
     PLANNED, what plan() returned (a caller that printed it first), else plan() now.
     LOOKUP: how the steps ask udev about a device (tests give a fake)."""
-    from .helper import Output, Runtime
-
     the_plan, old = planned or plan(host, wanted)
     if dry_run or not the_plan.changes:
         return the_plan
-    old_rt = Runtime(host, Output(), lookup)
-    old_rt._loaded = Loaded(wanted.path, list(old.values()), [], None)
-    applier = Applier(host, old, old_rt, log)
+    old_ctx = Context(host, Output(), lookup, Loaded(wanted.path, list(old.values()), [], None))
+    applier = Applier(host, old, old_ctx, log)
     applier.before(the_plan, wanted)
     host.systemctl("daemon-reload")
     # After the reload the generator's snapshot is the new config: the steps' view of it.
-    rt = Runtime(host, Output(), lookup)
-    rt._loaded = wanted
-    applier.after(the_plan, rt)
+    applier.after(the_plan, Context(host, Output(), lookup, wanted))
     from . import handoff
 
     handoff.apply(host, wanted.bonds, log)
     for bond in wanted.bonds:
-        if bondctl.is_bond(host, bond.name) and not any(
+        if bondstate.is_bond(host, bond.name) and not any(
                 c.bond == bond.name and c.kind in ("add", "recreate") for c in the_plan.changes):
             keep_record(host, bond.name)   # add/recreate: the bond's own start keeps it
     for c in the_plan.changes:
         if c.kind == "remove":
-            host.remove(record_path(c.bond))
+            host.remove(layout.record_path(c.bond))
     return the_plan

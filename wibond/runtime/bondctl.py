@@ -9,72 +9,39 @@ wibond.conf has changed or broken since.
 
 from __future__ import annotations
 
-import os
-
-from ..common import paths
-from ..config.model import Bond
+from ..common import layout, paths
+from ..config.model import Bond, Slave
+from .bondstate import (
+    KERNEL_ARP_MISSED_MAX,
+    NET,
+    exists,
+    is_bond,
+    is_up,
+    mac_of,
+    master_of,
+    option,
+    slaves,
+)
+from .context import StepError
 from .hostio import Host, HostError, RfkillBlocked
 
-NET = paths.SYSFS_NET
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+    from .hostio import Log
+
 BONDING_MASTERS = f"{NET}/bonding_masters"
 
 # The kernel takes these only while the bond has no slaves.
 EMPTY_ONLY = ("mode", "fail_over_mac")
-# What a kernel before 6.0 (no arp_missed_max) always uses.
-KERNEL_ARP_MISSED_MAX = "2"
 # Options that mean something in these modes only (writing them elsewhere fails).
 _PRIMARY_MODES = ("active-backup", "balance-tlb", "balance-alb")
 
 
-class HelperError(Exception):
-    """A step that cannot be done; the text says what, why and what to do."""
-
-
-# -- reading -----------------------------------------------------------------
-
-def exists(host: Host, ifname: str) -> bool:
-    return host.exists(f"{NET}/{ifname}")
-
-
-def is_bond(host: Host, ifname: str) -> bool:
-    return host.exists(f"{NET}/{ifname}/bonding")
-
-
-def master_of(host: Host, ifname: str) -> str | None:
-    target = host.readlink(f"{NET}/{ifname}/master")
-    return os.path.basename(target) if target else None
-
-
-def is_up(host: Host, ifname: str) -> bool:
-    flags = host.read(f"{NET}/{ifname}/flags")
-    return bool(flags) and int(flags, 16) & 0x1 == 0x1
-
-
-def mac_of(host: Host, ifname: str) -> str | None:
-    value = host.read(f"{NET}/{ifname}/address")
-    return value.lower() if value else None
-
-
-def slaves(host: Host, bond: str) -> list[str]:
-    return (host.read(f"{NET}/{bond}/bonding/slaves") or "").split()
-
-
-def option(host: Host, bond: str, attr: str) -> str:
-    """A bonding option as sysfs shows it, its first word ("active-backup 1" -> "active-backup")."""
-    value = host.read(f"{NET}/{bond}/bonding/{attr}") or ""
-    return value.split()[0] if value.split() else ""
-
-
-run_dir = paths.run_dir
-
-
-def _slave_record(bond: str, ifname: str) -> str:
-    return f"{run_dir(bond)}/slaves/{ifname}"
-
-
 def owned(host: Host, bond: Bond) -> set[str]:
     """Interfaces wibond may take out of this bond: named in its section or enslaved by wibond."""
-    return {s.name for s in bond.named_slaves} | set(host.listdir(f"{run_dir(bond.name)}/slaves"))
+    return {s.name for s in bond.named_slaves} | set(host.listdir(layout.slaves_dir(bond.name)))
 
 
 # -- the bond ----------------------------------------------------------------
@@ -120,10 +87,10 @@ def ensure_module(host: Host) -> None:
     try:
         host.run(modprobe, "bonding", "max_bonds=0")
     except HostError as e:
-        raise HelperError(f"cannot load the bonding module: {e}") from None
+        raise StepError(f"cannot load the bonding module: {e}") from None
 
 
-def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
+def create(host: Host, bond: Bond, log: Log) -> None:
     """Make the bond exist with every option set, before any slave joins; bring it up."""
     name = bond.name
     ensure_module(host)
@@ -134,12 +101,12 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
             if not exists(host, name):  # lost a race with another creator: fine
                 raise
     if not is_bond(host, name):
-        raise HelperError(f"{name} exists and is not a bond; rename the bond in "
+        raise StepError(f"{name} exists and is not a bond; rename the bond in "
                           f"{paths.CONFIG} or remove the interface (ip link del {name})")
     present = slaves(host, name)
     foreign = [s for s in present if s not in owned(host, bond)]
     if foreign:
-        raise HelperError(
+        raise StepError(
             f"{name} already has slaves wibond does not manage: {', '.join(foreign)}; "
             f"another tool (netctl, systemd-networkd, ifupdown?) runs this bond. Stop it, "
             f"or give wibond's bond another name")
@@ -161,12 +128,7 @@ def create(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
     _stable_secret(host, bond, log)
     if not is_up(host, name):
         host.set_up(name, True)
-    host.save(f"{run_dir(name)}/created", "")
-
-
-def record_path(bond: str) -> str:
-    """What the bond was started from: `wibond apply` compares an edited config with it."""
-    return f"{run_dir(bond)}/applied.json"
+    host.save(layout.created_path(name), "")
 
 
 def keep_record(host: Host, bond: str) -> None:
@@ -175,18 +137,18 @@ def keep_record(host: Host, bond: str) -> None:
     from ..boot.snapshot import PATH
 
     data = host.read_bytes(PATH)
-    if data is not None and host.read_bytes(record_path(bond)) != data:
-        host.save_bytes(record_path(bond), data)
+    if data is not None and host.read_bytes(layout.record_path(bond)) != data:
+        host.save_bytes(layout.record_path(bond), data)
 
 
-def set_monitoring(host: Host, bond: Bond, lease_gateway: str | None, log) -> None:  # type: ignore[no-untyped-def]
+def set_monitoring(host: Host, bond: Bond, lease_gateway: str | None, log: Log) -> None:
     """Watch BOND's links by ARP (its targets known, LEASE_GATEWAY the DHCP lease's router or
     None) or else by MII, changing only what differs."""
     _apply(host, bond, monitor_options(bond, lease_gateway), lease_gateway, log)
 
 
 def _apply(host: Host, bond: Bond, options: list[tuple[str, str]], lease_gateway: str | None,
-           log) -> None:  # type: ignore[no-untyped-def]
+           log: Log) -> None:
     name = bond.name
     for attr, value in options:
         if attr == "arp_interval":
@@ -207,7 +169,7 @@ def set_option(host: Host, bond: str, attr: str, value: str) -> None:
         # An empty primary is written as a newline: the kernel ignores an empty write.
         host.write(f"{NET}/{bond}/bonding/{attr}", value or "\n")
     except HostError as e:
-        raise HelperError(f"{bond}: cannot set {attr} = {value}: {e}") from None
+        raise StepError(f"{bond}: cannot set {attr} = {value}: {e}") from None
 
 
 def _set_arp_targets(host: Host, bond: str, targets: list[str]) -> None:
@@ -230,7 +192,7 @@ def _while_down(host: Host, ifname: str, *setting: str) -> None:
         host.set_up(ifname, True)
 
 
-def _stable_secret(host: Host, bond: Bond, log) -> None:  # type: ignore[no-untyped-def]
+def _stable_secret(host: Host, bond: Bond, log: Log) -> None:
     """Give the bond a stable-privacy IPv6 link-local address that survives MAC changes."""
     if bond.ipv6_addr_gen != "stable-privacy":
         return
@@ -255,33 +217,33 @@ def _stable_secret(host: Host, bond: Bond, log) -> None:  # type: ignore[no-unty
         host.set_up(bond.name, True)
 
 
-def delete(host: Host, name: str, log) -> None:  # type: ignore[no-untyped-def]
+def delete(host: Host, name: str, log: Log) -> None:
     """Release what is left, delete the bond wibond created; leave nothing behind."""
     if exists(host, name) and is_bond(host, name):
         for ifname in slaves(host, name):
             release(host, name, ifname, log)
         host.ip("link", "del", name)
-    for ifname in host.listdir(f"{run_dir(name)}/slaves"):
+    for ifname in host.listdir(layout.slaves_dir(name)):
         release(host, name, ifname, log)  # slaves that left already: restore their MAC
-    host.remove(run_dir(name))
+    host.remove(layout.run_dir(name))
 
 
 # -- slaves ------------------------------------------------------------------
 
-def enslave(host: Host, bond: Bond, ifname: str, section, log) -> None:  # type: ignore[no-untyped-def]
+def enslave(host: Host, bond: Bond, ifname: str, section: Slave, log: Log) -> None:
     """Down, flush, (one MAC), master, up: the only order the kernel takes."""
     name = bond.name
     if not exists(host, ifname):
-        raise HelperError(f"{ifname} does not exist (unplugged?)")
+        raise StepError(f"{ifname} does not exist (unplugged?)")
     if not exists(host, name) or not is_bond(host, name):
-        raise HelperError(f"bond {name} does not exist; wibond@{name}.service creates it "
+        raise StepError(f"bond {name} does not exist; wibond@{name}.service creates it "
                           f"(see `systemctl status wibond@{name}`)")
     master = master_of(host, ifname)
     if master not in (None, name):
-        raise HelperError(f"{ifname} is already a slave of {master}; wibond leaves it there. "
+        raise StepError(f"{ifname} is already a slave of {master}; wibond leaves it there. "
                           f"Release it (ip link set {ifname} nomaster) or remove it from "
                           f"[{name}] in {paths.CONFIG}")
-    record = _slave_record(name, ifname)
+    record = layout.slave_record(name, ifname)
     if master is None:
         original = mac_of(host, ifname) or ""
         if is_up(host, ifname):
@@ -301,7 +263,7 @@ def enslave(host: Host, bond: Bond, ifname: str, section, log) -> None:  # type:
     claim_primary(host, bond, section, ifname)
 
 
-def dynamic_primary(bond: Bond):  # type: ignore[no-untyped-def]
+def dynamic_primary(bond: Bond) -> Slave | None:
     """The pattern or labelled section BOND's `primary` names, in a mode with a primary;
     None when the primary is an interface name (the kernel keeps that one itself)."""
     section = bond.slave(bond.primary) if bond.primary else None
@@ -310,7 +272,7 @@ def dynamic_primary(bond: Bond):  # type: ignore[no-untyped-def]
     return section
 
 
-def claim_primary(host: Host, bond: Bond, section, ifname: str) -> bool:  # type: ignore[no-untyped-def]
+def claim_primary(host: Host, bond: Bond, section: Slave | None, ifname: str) -> bool:
     """Make IFNAME, a slave of BOND, its primary when its section is the pattern or labelled
     section `primary` names and no other slave holds the role (the first [[wlx*]] dongle in,
     or the next one when the primary one leaves). True when IFNAME is the primary now."""
@@ -323,20 +285,20 @@ def claim_primary(host: Host, bond: Bond, section, ifname: str) -> bool:  # type
     return True
 
 
-def _radio_step(host: Host, ifname: str, step) -> None:  # type: ignore[no-untyped-def]
+def _radio_step(host: Host, ifname: str, step: Callable[[], None]) -> None:
     """STEP (a link change of IFNAME), explaining an rfkill refusal instead of quoting it."""
     try:
         step()
     except RfkillBlocked:
         from .rfkill import blocked_message
 
-        raise HelperError(blocked_message(host, ifname)
+        raise StepError(blocked_message(host, ifname)
                           or f"{ifname} is blocked by rfkill: `rfkill list` shows how") from None
 
 
-def release(host: Host, bond: str, ifname: str, log) -> None:  # type: ignore[no-untyped-def]
+def release(host: Host, bond: str, ifname: str, log: Log) -> None:
     """Take IFNAME out of BOND and give it back as wibond found it (its own MAC, down)."""
-    record = _slave_record(bond, ifname)
+    record = layout.slave_record(bond, ifname)
     if not exists(host, ifname):
         host.remove(record)
         return

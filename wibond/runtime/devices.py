@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from ..config.match import Device
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import pyudev
 
-def from_udev(dev) -> Device:  # type: ignore[no-untyped-def]
+
+def from_udev(dev: pyudev.Device) -> Device:
     """A match.Device from a pyudev Device of the net subsystem."""
     props = dev.properties
     try:

@@ -8,21 +8,28 @@ from __future__ import annotations
 
 from ..config.model import Bond
 from ..dhcp import FAMILIES, IPV4, IPV6, Client
-from . import bondctl
-from .bondctl import HelperError
+from . import bondstate
+from .context import StepError
+from .hostio import Host
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+    from .hostio import Log
 
 
-def configure(host, bond: Bond, client: Client) -> None:  # type: ignore[no-untyped-def]
+def configure(host: Host, bond: Bond, client: Client) -> None:
     """Write CLIENT's files for BOND (the configuration, and a DUID file where it keeps one)."""
     from ..common import identity  # hashlib: not for the steps that only clean up
 
     try:
         duid = identity.duid(host, bond.duid)
     except identity.IdentityError as e:
-        raise HelperError(str(e)) from None
+        raise StepError(str(e)) from None
     families = [f for f in FAMILIES if f in bond.dhcp and f in client.families]
     if not families:
-        raise HelperError(f"{bond.name}: dhcp = {', '.join(bond.dhcp) or 'none'} asks "
+        raise StepError(f"{bond.name}: dhcp = {', '.join(bond.dhcp) or 'none'} asks "
                           f"{client.name} for nothing; `systemctl daemon-reload` after editing "
                           "the config")
     for path, content in client.files(bond, duid, families).items():
@@ -33,22 +40,23 @@ def configure(host, bond: Bond, client: Client) -> None:  # type: ignore[no-unty
             host.remove(path)
 
 
-def settled(host, bond: str) -> str | None:  # type: ignore[no-untyped-def]
+def settled(host: Host, bond: str) -> str | None:
     """None once BOND has an active slave with link and has taken its MAC; else what is missing."""
-    if not bondctl.is_bond(host, bond):
+    if not bondstate.is_bond(host, bond):
         return "the bond does not exist"
-    active = host.read(f"{bondctl.NET}/{bond}/bonding/active_slave")
+    active = bondstate.active_slave(host, bond)
     if not active:
         return "no slave has link yet"
-    if host.read(f"{bondctl.NET}/{bond}/carrier") != "1":
+    if not bondstate.has_carrier(host, bond):
         return "the bond has no carrier yet"
-    if bondctl.option(host, bond, "fail_over_mac") == "active" and \
-            bondctl.mac_of(host, bond) != bondctl.mac_of(host, active):
+    if bondstate.option(host, bond, "fail_over_mac") == "active" and \
+            bondstate.mac_of(host, bond) != bondstate.mac_of(host, active):
         return f"the bond has not taken {active}'s MAC yet"
     return None
 
 
-def wait_active(host, bond: str, log, sleep=None, recheck: float = 1.0) -> None:  # type: ignore[no-untyped-def]
+def wait_active(host: Host, bond: str, log: Log, sleep: Callable[[float], None] | None = None,
+                recheck: float = 1.0) -> None:
     """Return once BOND has settled (an active slave with link, its MAC). Between checks it
     sleeps until the kernel announces a link change (host.wait_link_change), at most RECHECK
     seconds: a poll every tenth of a second cost a DHCP unit's step most of its CPU."""
@@ -58,22 +66,22 @@ def wait_active(host, bond: str, log, sleep=None, recheck: float = 1.0) -> None:
     while True:
         missing = settled(host, bond)
         if missing is None:
-            active = host.read(f"{bondctl.NET}/{bond}/bonding/active_slave")
-            log(f"{bond}: active slave {active}, MAC {bondctl.mac_of(host, bond)}")
+            log(f"{bond}: active slave {bondstate.active_slave(host, bond)}, "
+                f"MAC {bondstate.mac_of(host, bond)}")
             return
         if missing == "the bond does not exist":
-            raise HelperError(f"{bond} does not exist; wibond@{bond}.service creates it")
+            raise StepError(f"{bond} does not exist; wibond@{bond}.service creates it")
         if missing != said:
             log(f"{bond}: waiting before DHCP: {missing}")
             said = missing
         wait(recheck)
 
 
-def clean(host, bond: str, client: Client, families: list[str]) -> None:  # type: ignore[no-untyped-def]
+def clean(host: Host, bond: str, client: Client, families: list[str]) -> None:
     """Take back what CLIENT put on the bond for FAMILIES; keep the static setup."""
     from .addressing import static_record
 
-    if bondctl.exists(host, bond):
+    if bondstate.exists(host, bond):
         static = static_record(host, bond)
         keep = set(static.get("addresses", []))
         gateways = set(static.get("gateways", []))
@@ -83,7 +91,7 @@ def clean(host, bond: str, client: Client, families: list[str]) -> None:  # type
         host.remove(path)
 
 
-def _clean_family(host, bond: str, family: str, keep: set, gateways: set) -> None:  # type: ignore[no-untyped-def]
+def _clean_family(host: Host, bond: str, family: str, keep: set[str], gateways: set[str]) -> None:
     inet = "inet" if family == IPV4 else "inet6"
     for addr in host.addresses(bond):
         if addr.get("family") != inet or addr.get("scope") != "global":

@@ -11,8 +11,12 @@ from .. import managers
 from ..config.model import Bond
 from .hostio import Host, HostError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .hostio import Log
 
-def apply(host: Host, bonds: list[Bond], log) -> list[str]:  # type: ignore[no-untyped-def]
+
+def apply(host: Host, bonds: list[Bond], log: Log) -> list[str]:
     """Bring the managers' files in line with BONDS; returns the paths changed."""
     want = managers.files(bonds)
     changed = []
@@ -33,7 +37,7 @@ def apply(host: Host, bonds: list[Bond], log) -> list[str]:  # type: ignore[no-u
     return changed
 
 
-def _reload(host: Host, changed: list[str], log) -> None:  # type: ignore[no-untyped-def]
+def _reload(host: Host, changed: list[str], log: Log) -> None:
     """Have each running manager whose files changed read them again (one that starts later
     reads them anyway; udev reads its rules again by itself)."""
     for manager in managers.MANAGERS:

@@ -36,292 +36,170 @@ from __future__ import annotations
 import os
 import sys
 
-from ..common import paths
-from ..common.formats import FormatError, printable
+from ..common import layout, paths
+from ..common.formats import FormatError
 from ..common.names import ifname_problem
-from ..config.model import Bond, Loaded, Slave, wpa_conf_for
-from . import bondctl
-from .bondctl import HelperError
+from ..config.model import wpa_conf_for
+from . import bondctl, bondstate
+from .context import Context, Output, StepError
 from .hostio import Host, HostError
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
+if TYPE_CHECKING:  # typing is not imported at run time (see runtime/__init__.py)
     from typing import Callable
 
+    from .context import Lookup
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-# syslog priorities, understood by journald at the start of a line on stderr
-_ERR, _WARNING, _INFO = 3, 4, 6
-
-
-class Output:
-    def __init__(self, stream=None) -> None:  # type: ignore[no-untyped-def]
-        self.stream = stream or sys.stderr
-        self.prefixed = "JOURNAL_STREAM" in os.environ
-
-    def _say(self, priority: int, message: str) -> None:
-        for line in message.splitlines():
-            line = printable(line)  # an interface name from the kernel may hold escapes
-            self.stream.write(f"<{priority}>{line}\n" if self.prefixed else f"wibond-helper: {line}\n")
-        self.stream.flush()
-
-    def info(self, message: str) -> None:
-        self._say(_INFO, message)
-
-    def warning(self, message: str) -> None:
-        self._say(_WARNING, message)
-
-    def error(self, message: str) -> None:
-        self._say(_ERR, message)
-
-
-class Runtime:
-    """What a step needs: the system, the config (read once, when asked) and the output."""
-
-    def __init__(self, host: Host, out: Output,
-                 lookup: Callable[[str], object] | None = None) -> None:
-        self.host = host
-        self.out = out
-        self._loaded: Loaded | None = None
-        self._lookup = lookup
-
-    @property
-    def loaded(self) -> Loaded:
-        """What the generator read from wibond.conf (snapshot.py); the file itself when
-        there is no snapshot."""
-        if self._loaded is None:
-            from ..boot import snapshot
-
-            in_force = paths.config_in_force()
-            handed = snapshot.read(self.host, in_force)
-            if handed is not None:
-                self._loaded, changed = handed
-                if changed:
-                    self.out.warning(f"{in_force} has changed since the units were made "
-                                     "from it; this step uses the settings they were made "
-                                     "from: `wibond apply` applies the edit")
-            else:
-                # Imported here: configobj is a good part of a step's start on a slow CPU.
-                _site_packages()
-                from ..config import reader
-
-                self._loaded = reader.load(paths.host(in_force), shown=in_force)
-        return self._loaded
-
-    def bond(self, name: str) -> Bond:
-        bond = self.loaded.bond(name)
-        if bond is not None:
-            return bond
-        errors = [d for d in self.loaded.errors if d.bond == name or not d.bond]
-        if errors:
-            raise HelperError(f"{name}: {paths.CONFIG} has errors, so the bond is not set up:\n"
-                              + "\n".join(str(d) for d in errors))
-        raise HelperError(f"{name} is not a bond in {paths.CONFIG}")
-
-    def device(self, ifname: str):  # type: ignore[no-untyped-def]
-        from ..config.match import Device
-
-        lookup = self._lookup
-        if lookup is None:
-            _site_packages()
-            from .devices import lookup
-        try:
-            dev = lookup(ifname)
-        except Exception as e:  # no udev here: the name is all there is to go by
-            self.out.warning(f"cannot ask udev about {ifname} ({e}); matching by name only")
-            dev = None
-        return dev or Device(ifname)
-
-    def find(self, ifname: str) -> tuple[Bond, Slave] | None:
-        """The (bond, section) IFNAME belongs to, or None; asks udev only when a pattern or
-        labelled section could claim it."""
-        from ..config import match
-
-        for bond in self.loaded.bonds:
-            for slave in bond.named_slaves:
-                if slave.name == ifname:
-                    return bond, slave
-        if not any(bond.dynamic_slaves for bond in self.loaded.bonds):
-            return None
-        try:
-            return match.find(self.loaded.bonds, self.device(ifname))
-        except match.Conflict as e:
-            raise HelperError(str(e)) from None
-
-    def section(self, bond: Bond, ifname: str) -> Slave:
-        """The slave section of BOND that IFNAME belongs to."""
-        found = self.find(ifname)
-        if found is None:
-            raise HelperError(f"{ifname} matches no slave section of [{bond.name}] in "
-                              f"{paths.CONFIG}")
-        if found[0].name != bond.name:
-            raise HelperError(f"{ifname} belongs to [{found[0].name}] [[{found[1].name}]], "
-                              f"not to [{bond.name}]")
-        return found[1]
-
-
-def _site_packages() -> None:
-    """Make the system's Python packages (configobj, pyudev) importable. wibond-helper starts
-    without the site module (python3 -S), which costs a third of the interpreter's start on a
-    slow board and serves only the steps that need those packages."""
-    if "site" not in sys.modules:
-        import site
-
-        site.main()
-
-
-def slave_env_path(bond: str, ifname: str) -> str:
-    """Read by the supplicant unit (EnvironmentFile= in the generator's drop-in)."""
-    return f"{bondctl.run_dir(bond)}/slave-{ifname}.env"
 
 
 # -- the steps -----------------------------------------------------------------
 
-def cmd_create(rt: Runtime, bond: str) -> None:
-    bondctl.create(rt.host, rt.bond(bond), rt.out.info)
+def cmd_create(ctx: Context, bond: str) -> None:
+    bondctl.create(ctx.host, ctx.bond(bond), ctx.out.info)
 
 
-def cmd_start(rt: Runtime, bond: str) -> None:
-    cmd_managers(rt)  # the config may have changed since boot: the managers hear it first
-    cmd_create(rt, bond)
-    config_bond = rt.bond(bond)
+def cmd_start(ctx: Context, bond: str) -> None:
+    cmd_managers(ctx)  # the config may have changed since boot: the managers hear it first
+    cmd_create(ctx, bond)
+    config_bond = ctx.bond(bond)
     if config_bond.address or config_bond.gateway or config_bond.gateway6 or config_bond.dns:
-        cmd_static(rt, bond)
-    cmd_start_slaves(rt, bond)
-    bondctl.keep_record(rt.host, bond)
+        cmd_static(ctx, bond)
+    cmd_start_slaves(ctx, bond)
+    bondctl.keep_record(ctx.host, bond)
 
 
-def cmd_static(rt: Runtime, bond: str) -> None:
+def cmd_static(ctx: Context, bond: str) -> None:
     from . import addressing
 
-    addressing.apply(rt.host, rt.bond(bond), rt.out.warning)
+    addressing.apply(ctx.host, ctx.bond(bond), ctx.out.warning)
 
 
-def cmd_delete(rt: Runtime, bond: str) -> None:
+def cmd_delete(ctx: Context, bond: str) -> None:
     from . import addressing
 
-    addressing.undo(rt.host, bond, rt.out.warning)
-    bondctl.delete(rt.host, bond, rt.out.info)
+    addressing.undo(ctx.host, bond, ctx.out.warning)
+    bondctl.delete(ctx.host, bond, ctx.out.info)
 
 
-def cmd_join(rt: Runtime, bond: str, ifname: str) -> None:
-    cmd_slave_env(rt, bond, ifname)
-    cmd_wait_unblocked(rt, ifname)
-    cmd_enslave(rt, bond, ifname)
+def cmd_join(ctx: Context, bond: str, ifname: str) -> None:
+    cmd_slave_env(ctx, bond, ifname)
+    cmd_wait_unblocked(ctx, ifname)
+    cmd_enslave(ctx, bond, ifname)
 
 
-def cmd_slave_env(rt: Runtime, bond: str, ifname: str) -> None:
-    config_bond = rt.bond(bond)
-    section = rt.section(config_bond, ifname)
+def cmd_slave_env(ctx: Context, bond: str, ifname: str) -> None:
+    config_bond = ctx.bond(bond)
+    section = ctx.section(config_bond, ifname)
     lines = []
     if section.wireless:
-        conf = wpa_conf_for(section, ifname, rt.host.exists)
-        if not rt.host.exists(conf):
-            raise HelperError(
+        conf = wpa_conf_for(section, ifname, ctx.host.exists)
+        if not ctx.host.exists(conf):
+            raise StepError(
                 f"{ifname}: the wpa_supplicant configuration {conf} does not exist; write it "
                 f"(wpa_passphrase SSID >> {conf}) or set wpa_conf in [{bond}] [[{section.name}]]")
         from ..common.trust import problems
 
         for problem in problems(paths.host(conf), conf):
-            rt.out.warning(f"{ifname}: {problem}")
+            ctx.out.warning(f"{ifname}: {problem}")
         lines = [("WPA_CONF", conf), ("WPA_DRIVER", section.driver),
                  ("BITRATES", section.bitrates or "")]
     from ..common.formats import env_file
 
     text = env_file(lines)
-    path = slave_env_path(bond, ifname)
-    if rt.host.read_bytes(path) != text.encode():
-        rt.host.save(path, text)
+    path = layout.slave_env_path(bond, ifname)
+    if ctx.host.read_bytes(path) != text.encode():
+        ctx.host.save(path, text)
 
 
-def cmd_wait_unblocked(rt: Runtime, ifname: str) -> None:
+def cmd_wait_unblocked(ctx: Context, ifname: str) -> None:
     from . import rfkill
 
-    if not rfkill.wait_unblocked(rt.host, ifname, rt.out.warning):
-        raise HelperError(f"{ifname} went away")
+    if not rfkill.wait_unblocked(ctx.host, ifname, ctx.out.warning):
+        raise StepError(f"{ifname} went away")
 
 
-def cmd_enslave(rt: Runtime, bond: str, ifname: str) -> None:
-    config_bond = rt.bond(bond)
-    section = rt.section(config_bond, ifname)
-    bondctl.enslave(rt.host, config_bond, ifname, section, rt.out.info)
+def cmd_enslave(ctx: Context, bond: str, ifname: str) -> None:
+    config_bond = ctx.bond(bond)
+    section = ctx.section(config_bond, ifname)
+    bondctl.enslave(ctx.host, config_bond, ifname, section, ctx.out.info)
 
 
-def cmd_release(rt: Runtime, bond: str, ifname: str) -> None:
+def cmd_release(ctx: Context, bond: str, ifname: str) -> None:
     from . import hotplug
 
-    bondctl.release(rt.host, bond, ifname, rt.out.info)
-    rt.host.remove(slave_env_path(bond, ifname))
-    hotplug.hand_on_primary(rt, bond)
+    bondctl.release(ctx.host, bond, ifname, ctx.out.info)
+    ctx.host.remove(layout.slave_env_path(bond, ifname))
+    hotplug.hand_on_primary(ctx, bond)
 
 
-def cmd_dhcp_start(rt: Runtime, bond: str, client: str) -> None:
-    cmd_dhcp_config(rt, bond, client)
-    cmd_wait_active(rt, bond)
+def cmd_dhcp_start(ctx: Context, bond: str, client: str) -> None:
+    cmd_dhcp_config(ctx, bond, client)
+    cmd_wait_active(ctx, bond)
 
 
-def cmd_dhcp_config(rt: Runtime, bond: str, client: str) -> None:
+def cmd_dhcp_config(ctx: Context, bond: str, client: str) -> None:
     from .. import dhcp
     from . import dhcpsteps
 
-    dhcpsteps.configure(rt.host, rt.bond(bond), dhcp.client(client))
+    dhcpsteps.configure(ctx.host, ctx.bond(bond), dhcp.client(client))
 
 
-def cmd_wait_active(rt: Runtime, bond: str) -> None:
+def cmd_wait_active(ctx: Context, bond: str) -> None:
     from . import dhcpsteps
 
-    dhcpsteps.wait_active(rt.host, bond, rt.out.info)
+    dhcpsteps.wait_active(ctx.host, bond, ctx.out.info)
 
 
-def cmd_dhcp_clean(rt: Runtime, bond: str, client: str, families: str) -> None:
+def cmd_dhcp_clean(ctx: Context, bond: str, client: str, families: str) -> None:
     from .. import dhcp
     from . import dhcpsteps
 
-    dhcpsteps.clean(rt.host, bond, dhcp.client(client), families.split(","))
+    dhcpsteps.clean(ctx.host, bond, dhcp.client(client), families.split(","))
 
 
-def cmd_arp_follow(rt: Runtime, bond: str) -> None:
+def cmd_arp_follow(ctx: Context, bond: str) -> None:
     from . import leasearp
 
-    config_bond = rt.bond(bond)
+    config_bond = ctx.bond(bond)
     if not config_bond.arp_follows_lease:
-        rt.out.info(f"{bond}: its ARP targets do not come from a DHCP lease "
+        ctx.out.info(f"{bond}: its ARP targets do not come from a DHCP lease "
                     "(arp_ip_target = gateway with dhcp = ipv4); nothing to follow")
         return
-    leasearp.follow(rt.host, config_bond, rt.out.info)
+    leasearp.follow(ctx.host, config_bond, ctx.out.info)
 
 
-def cmd_arp_unfollow(rt: Runtime, bond: str) -> None:
-    config_bond = rt.bond(bond)
+def cmd_arp_unfollow(ctx: Context, bond: str) -> None:
+    config_bond = ctx.bond(bond)
     if not config_bond.arp_follows_lease:
         return
     try:
-        if bondctl.is_bond(rt.host, bond):
-            bondctl.set_monitoring(rt.host, config_bond, None, rt.out.info)
-    except (HelperError, HostError):
+        if bondstate.is_bond(ctx.host, bond):
+            bondctl.set_monitoring(ctx.host, config_bond, None, ctx.out.info)
+    except (StepError, HostError):
         # The bond deleted while this ran (its own unit stopping beside this one): what this
         # step would put back went with it.
-        if bondctl.is_bond(rt.host, bond):
+        if bondstate.is_bond(ctx.host, bond):
             raise
-        rt.out.info(f"{bond}: gone; no monitoring to put back")
+        ctx.out.info(f"{bond}: gone; no monitoring to put back")
 
 
-def cmd_managers(rt: Runtime) -> None:
+def cmd_managers(ctx: Context) -> None:
     from . import handoff
 
-    handoff.apply(rt.host, rt.loaded.bonds, rt.out.info)
+    handoff.apply(ctx.host, ctx.loaded.bonds, ctx.out.info)
 
 
-def cmd_match(rt: Runtime, ifname: str) -> None:
+def cmd_match(ctx: Context, ifname: str) -> None:
     from . import hotplug
 
-    hotplug.offer(rt, ifname)
+    hotplug.offer(ctx, ifname)
 
 
-def cmd_start_slaves(rt: Runtime, bond: str) -> None:
+def cmd_start_slaves(ctx: Context, bond: str) -> None:
     from . import hotplug
 
-    hotplug.start_present(rt, rt.bond(bond))
+    hotplug.start_present(ctx, ctx.bond(bond))
 
 
 # name -> (function, argument kinds)
@@ -375,10 +253,10 @@ def own_unit(host: Host) -> str | None:
     return None
 
 
-def _gone(rt: Runtime, kinds: tuple[str, ...], values: list[str]) -> str | None:
+def _gone(ctx: Context, kinds: tuple[str, ...], values: list[str]) -> str | None:
     """The interface argument of this step if it no longer exists."""
     for kind, value in zip(kinds, values):
-        if kind in ("iface", "device") and not rt.host.exists(f"{paths.SYSFS_NET}/{value}"):
+        if kind in ("iface", "device") and not bondstate.exists(ctx.host, value):
             return value
     return None
 
@@ -396,20 +274,20 @@ def _terminate() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _stop_own_unit(rt: Runtime, step: str, gone: str) -> None:
+def _stop_own_unit(ctx: Context, step: str, gone: str) -> None:
     """Stop the unit this step runs in, whose interface GONE went away; returns only when
     there is no such unit or the stop could not be asked for (the step then fails)."""
-    unit = own_unit(rt.host)
+    unit = own_unit(ctx.host)
     if not unit:
         return
-    rt.out.info(f"{step}: {gone} went away (pulled?); stopping {unit}")
+    ctx.out.info(f"{step}: {gone} went away (pulled?); stopping {unit}")
     try:
-        rt.host.systemctl("stop", "--no-block", unit)
+        ctx.host.systemctl("stop", "--no-block", unit)
     except HostError as e:
-        rt.out.warning(str(e))
+        ctx.out.warning(str(e))
         return
     _sleep(GONE_GRACE_S)  # the stop's SIGTERM ends this
-    rt.out.info(f"{step}: no SIGTERM from the stop; ending as if it came")
+    ctx.out.info(f"{step}: no SIGTERM from the stop; ending as if it came")
     _terminate()
 
 
@@ -420,7 +298,7 @@ def _usage(out: Output, message: str) -> int:
 
 
 def main(argv: list[str] | None = None, host: Host | None = None, out: Output | None = None,
-         lookup: Callable[[str], object] | None = None) -> int:
+         lookup: Lookup | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = out or Output()
     if not args or args[0] not in COMMANDS:
@@ -452,14 +330,14 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
             return EXIT_OK
         if problem:
             return _usage(out, problem)
-    rt = Runtime(host or Host(out.info), out, lookup)
+    ctx = Context(host or Host(out.info), out, lookup)
     try:
-        func(rt, *values)
-    except (HelperError, HostError, FormatError) as e:
+        func(ctx, *values)
+    except (StepError, HostError, FormatError) as e:
         # Only a unit's step stops its unit (systemd sets INVOCATION_ID); by hand, the error.
-        gone = _gone(rt, kinds, values) if os.environ.get("INVOCATION_ID") else None
+        gone = _gone(ctx, kinds, values) if os.environ.get("INVOCATION_ID") else None
         if gone:
-            _stop_own_unit(rt, f"{args[0]} {' '.join(values)}", gone)
+            _stop_own_unit(ctx, f"{args[0]} {' '.join(values)}", gone)
         out.error(f"{args[0]} {' '.join(values)}: {e}")
         return EXIT_FAILED
     except KeyboardInterrupt:

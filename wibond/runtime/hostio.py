@@ -251,15 +251,17 @@ class Host:
     def save(self, path: str, text: str) -> None:
         self.save_bytes(path, text.encode("utf-8"))
 
-    def save_bytes(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        """Replace a file atomically, making its directory if needed.
+    def save_bytes(self, path: str, data: bytes, mode: int = 0o644, durable: bool = False) -> None:
+        """Replace a file atomically, making its directory if needed: a reader sees the old
+        file or the new, never half of one.
 
         The data goes to a temporary file of a name no other process uses, created with
         O_EXCL (never a planted link followed, never two writers of one file in each other's
         way), gets MODE whatever the umask, and is renamed over PATH (a link there is
-        replaced, not followed)."""
-        if not path.startswith(paths.RUN_DIR + "/"):  # wibond's own bookkeeping is not news
-            self.log(f"write {path}")
+        replaced, not followed). DURABLE: on the disk before the rename, so a power cut
+        leaves the old file or the new (a config on a Pi's SD card), not an empty one."""
+        if not path.startswith((paths.RUN_DIR + "/", paths.TRY_DIR + "/")):
+            self.log(f"write {path}")  # wibond's own bookkeeping is not news
         full = paths.host(path)
         directory = os.path.dirname(full)
         os.makedirs(directory, mode=0o755, exist_ok=True)
@@ -268,6 +270,9 @@ class Host:
             with os.fdopen(fd, "wb") as f:
                 os.fchmod(f.fileno(), mode)
                 f.write(data)
+                if durable:
+                    f.flush()
+                    os.fsync(f.fileno())
             os.replace(tmp, full)
         except BaseException:
             try:

@@ -16,8 +16,15 @@ from __future__ import annotations
 import time
 
 from ..config.model import Bond
-from . import bondctl
+from . import bondctl, bondstate
+from .context import StepError
 from .hostio import RTMGRP_IPV4_IFADDR, RTMGRP_IPV4_ROUTE, RTMGRP_LINK, Host, HostError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+    from .hostio import Log
 
 # A recheck however quiet the kernel is (a missed netlink message must not pin a state).
 RECHECK_S = 30.0
@@ -51,7 +58,7 @@ UNKNOWN = ""
 GRACE_S = 10.0
 
 
-def step(host: Host, bond: Bond, current: str | None, log, now: float,  # type: ignore[no-untyped-def]
+def step(host: Host, bond: Bond, current: str | None, log: Log, now: float,
          lost_at: float | None = None) -> tuple[str | None, float | None]:
     """Bring the bond's monitoring in line with its lease once. CURRENT: the router monitored
     so far (None for none, UNKNOWN at first); LOST_AT: when its route went, if it did.
@@ -77,18 +84,19 @@ def step(host: Host, bond: Bond, current: str | None, log, now: float,  # type: 
     return gateway, None
 
 
-def follow(host: Host, bond: Bond, log, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+def follow(host: Host, bond: Bond, log: Log,
+           clock: Callable[[], float] = time.monotonic) -> None:
     """step() at every change of the bond's links, addresses or routes (and when a grace
     ends), until the bond is gone."""
     host.watch_links(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE)
     current: str | None = UNKNOWN
     lost_at: float | None = None
-    while bondctl.is_bond(host, bond.name):
+    while bondstate.is_bond(host, bond.name):
         try:
             current, lost_at = step(host, bond, current, log, clock(), lost_at)
-        except (bondctl.HelperError, HostError):
+        except (StepError, HostError):
             # The bond deleted between the look and the write (its unit stopping): done.
-            if bondctl.is_bond(host, bond.name):
+            if bondstate.is_bond(host, bond.name):
                 raise
             break
         wait = RECHECK_S if lost_at is None else max(0.1, lost_at + GRACE_S - clock())

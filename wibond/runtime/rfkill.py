@@ -10,6 +10,13 @@ from __future__ import annotations
 import time
 
 from ..common import paths
+from .hostio import Host
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+    from .hostio import Log
 
 
 class Switch:
@@ -26,7 +33,7 @@ class Switch:
         return self.soft or self.hard
 
 
-def switches(host, ifname: str) -> list[Switch]:  # type: ignore[no-untyped-def]
+def switches(host: Host, ifname: str) -> list[Switch]:
     """The rfkill switches of IFNAME's radio (its phy), [] for a wired interface."""
     phy = f"{paths.SYSFS_NET}/{ifname}/phy80211"
     found = []
@@ -39,7 +46,7 @@ def switches(host, ifname: str) -> list[Switch]:  # type: ignore[no-untyped-def]
     return found
 
 
-def blocked_message(host, ifname: str) -> str | None:  # type: ignore[no-untyped-def]
+def blocked_message(host: Host, ifname: str) -> str | None:
     """Why IFNAME's radio is blocked and how to unblock it, or None when it is not."""
     for sw in switches(host, ifname):
         if sw.hard:
@@ -51,8 +58,9 @@ def blocked_message(host, ifname: str) -> str | None:  # type: ignore[no-untyped
     return None
 
 
-def wait_unblocked(host, ifname: str, log, interval: float = 0.5,  # type: ignore[no-untyped-def]
-                   remind: float = 300.0, sleep=time.sleep, clock=time.monotonic) -> bool:
+def wait_unblocked(host: Host, ifname: str, log: Log, interval: float = 0.5,
+                   remind: float = 300.0, sleep: Callable[[float], None] = time.sleep,
+                   clock: Callable[[], float] = time.monotonic) -> bool:
     """Return once IFNAME's radio is unblocked (True), or False if the radio went away."""
     said = None
     last = 0.0

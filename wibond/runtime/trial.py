@@ -19,8 +19,14 @@ import time
 
 from ..common import paths
 from ..config import reader
-from ..config.model import Loaded
+from ..config.model import Bond, Loaded
 from .hostio import Host, HostError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..config import changes
+    from .context import Lookup
+    from .hostio import Log
 
 TIMER_UNIT = "wibond-rollback"
 DEADLINE = f"{paths.TRY_DIR}/deadline"
@@ -74,19 +80,7 @@ def pending() -> dict | None:
     return out
 
 
-def _write(path: str, data: bytes) -> None:
-    """PATH replaced by DATA at once (a reader sees the old file or the new, never half)."""
-    target = paths.host(path)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = f"{target}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
-
-
-def start(host: Host, candidate: str, timeout: float, wibond: str, log) -> Loaded:  # type: ignore[no-untyped-def]
+def start(host: Host, candidate: str, timeout: float, wibond: str, log: Log) -> Loaded:
     """Check CANDIDATE, put it in force and arm the deadline's timer; the caller applies it.
     Refused (TryError) when a try is pending or the candidate has errors."""
     if pending():
@@ -98,9 +92,9 @@ def start(host: Host, candidate: str, timeout: float, wibond: str, log) -> Loade
     with open(candidate, "rb") as f:
         data = f.read()
     deadline = time.time() + timeout
-    _write(paths.TRY_CONFIG, data)
-    _write(DEADLINE, f"{deadline:.0f}\n".encode())
-    _write(SOURCE, os.path.abspath(candidate).encode() + b"\n")
+    host.save_bytes(paths.TRY_CONFIG, data, durable=True)
+    host.save_bytes(DEADLINE, f"{deadline:.0f}\n".encode(), durable=True)
+    host.save_bytes(SOURCE, os.path.abspath(candidate).encode() + b"\n", durable=True)
     # A timer of an earlier try that elapsed (or a failed rollback) keeps the unit's name.
     for unit in (f"{TIMER_UNIT}.timer", f"{TIMER_UNIT}.service"):
         try:
@@ -127,7 +121,7 @@ def _disarm(host: Host) -> None:
         pass  # gone already: the deadline passed or a reboot came
 
 
-def confirm(host: Host, log) -> str:  # type: ignore[no-untyped-def]
+def confirm(host: Host, log: Log) -> str:
     """The candidate becomes /etc/wibond.conf; returns where the old file was kept."""
     with Lock():
         if not pending():
@@ -141,8 +135,8 @@ def confirm(host: Host, log) -> str:  # type: ignore[no-untyped-def]
         except OSError:
             pass
         if old is not None:
-            _write(PREVIOUS, old)
-        _write(paths.CONFIG, data)
+            host.save_bytes(PREVIOUS, old, durable=True)
+        host.save_bytes(paths.CONFIG, data, durable=True)
         _disarm(host)
         _clear()
         # The units are made from /etc/wibond.conf again: the same content, nothing restarts.
@@ -160,7 +154,8 @@ def _clear() -> None:
             pass
 
 
-def rollback(host: Host, log, why: str, lookup=None):  # type: ignore[no-untyped-def]
+def rollback(host: Host, log: Log, why: str,
+             lookup: Lookup | None = None) -> changes.Plan | None:
     """Drop the candidate and apply /etc/wibond.conf; the plan carried out, or None when no
     try was pending."""
     from . import apply
@@ -193,7 +188,7 @@ def refused_keys(messages: str) -> list[str]:
     return sorted(set(_WRONG_KEY.findall(messages)))
 
 
-def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-untyped-def]
+def verify(host: Host, loaded: Loaded, wait_s: float, log: Log,
            since: float | None = None) -> str | None:
     """Whether the tried config works: each bond has an active slave and the addresses it
     asks for (a DHCPv4 address when it runs DHCP for IPv4), and its gateway (static, or the
@@ -201,17 +196,17 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-un
     A bond with no active slave whose every radio (each interface: a pattern may match
     several) had its key refused since SINCE (epoch seconds) fails at once: waiting would
     not bring it up."""
-    from . import bondctl, hotplug, leasearp
+    from . import bondstate, hotplug, leasearp
 
     deadline = time.monotonic() + wait_s
     while True:
         problem: str | None = None
         for bond in loaded.bonds:
             name = bond.name
-            if not bondctl.is_bond(host, name):
+            if not bondstate.is_bond(host, name):
                 problem = f"{name} does not exist"
                 break
-            if bond.mode == "active-backup" and not bondctl.option(host, name, "active_slave"):
+            if bond.mode == "active-backup" and not bondstate.active_slave(host, name):
                 problem = f"{name} has no active slave (no slave has a link)"
                 radios = _radio_names(host, bond) if since is not None else []
                 if radios:
@@ -243,15 +238,15 @@ def verify(host: Host, loaded: Loaded, wait_s: float, log,  # type: ignore[no-un
         time.sleep(1)
 
 
-def _radio_names(host: Host, bond) -> list[str]:  # type: ignore[no-untyped-def]
+def _radio_names(host: Host, bond: Bond) -> list[str]:
     """BOND's radios by interface name: those named in the config, and the slaves it has
     now that are radios (a radio matched by MAC, driver or USB port has its own name)."""
-    from . import bondctl
+    from . import bondstate
 
     names = {s.name for s in bond.wireless_slaves if not s.dynamic}
     if any(s.dynamic for s in bond.wireless_slaves):
-        names.update(n for n in bondctl.slaves(host, bond.name)
-                     if host.exists(f"{paths.SYSFS_NET}/{n}/phy80211"))
+        names.update(n for n in bondstate.slaves(host, bond.name)
+                     if bondstate.is_radio(host, n))
     return sorted(names)
 
 
