@@ -1,6 +1,6 @@
 """Every value that leaves wibond for another file format goes through one function here,
 one per format, and each refuses what its format cannot hold: a value is written as meant,
-or not at all. The config checks (checks.py) already keep such values out; these are the
+or not at all. The config's checks (config/values.py) already keep such values out; these are the
 last word at the door, so a value that slips past a check cannot add a line, a directive or
 an expansion to a file.
 """

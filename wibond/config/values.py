@@ -1,4 +1,6 @@
-"""The custom checks the configspec names, for configobj's validate module.
+"""One value at a time: the custom checks the configspec names, for configobj's validate
+module (an interface name, an address, a MAC, a list of them). What follows from several
+keys together is rules.py.
 
 Each takes the raw value (a string, or a list where the value had commas) and
 returns the checked value or raises a validate error whose text ends up in a
