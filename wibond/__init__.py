@@ -26,8 +26,13 @@ Why two pieces sit where they do:
 - The snapshot is written at boot and read at run time: it lives in boot/,
   which runtime/ sits above, as the steps consume what boot produced.
 
-Keep the package's __init__ files free of imports: a step's start on a slow
-board is mostly the interpreter's imports (benchmarks/generator.py).
+Why imports are kept few, said once here: every run-time step is one Python
+start, and on a Pi's slow CPU (and in the lab's emulated guests) a step's cost
+is mostly the interpreter's imports; the generator runs at every boot. So the
+steps import no typing, re, json, subprocess or enum (tests/test_jsonread.py
+keeps them out; typing only under `if TYPE_CHECKING:`), heavier modules are
+imported where they are used, and the package's __init__ files import nothing
+(benchmarks/generator.py measures the generator against a bare import).
 """
 
 __version__ = "0.1.0"

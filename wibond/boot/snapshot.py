@@ -1,7 +1,7 @@
 """The checked configuration, handed from the generator to the units' steps.
 
 Reading wibond.conf again in every step (configobj, validate and the checks) was most of
-what a step cost on a slow board: about half a second of CPU each in the lab's emulated
+what a step cost: about half a second of CPU each in the lab's emulated
 guests, paid at every boot, plug and restart. The generator has read and checked the file
 already; it leaves what it found in its own output directory, which systemd empties and
 fills again at every boot and `systemctl daemon-reload`, and the steps read that. The units

@@ -12,8 +12,8 @@ class FormatError(ValueError):
     """A value the target format cannot hold as one value."""
 
 
-# Sets of characters, not regular expressions (nor `string`, which imports re): `re` costs
-# a run-time step (one Python start on a slow board) a tenth of a second to import.
+# Sets of characters, not regular expressions (nor `string`, which imports re): the steps
+# import no `re` (wibond/__init__.py).
 _CONTROL = frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DIGITS = "0123456789"

@@ -1,7 +1,7 @@
 """Reading JSON in the run-time steps without `import json`.
 
 json.decoder compiles regular expressions when imported, so `import json` imports re and
-enum: about a tenth of a second of a step on a slow board, where a step is one Python start.
+enum, which the steps do without (wibond/__init__.py).
 The steps only read JSON (the generator's snapshot, `ip -j`, their own records), and the
 scanner json.loads itself runs is the C one in _json, which needs none of that. Writing
 stays with json (the generator and the static step, which import it anyway).

@@ -28,7 +28,6 @@ MACHINE_ID = "/etc/machine-id"
 RUN_DIR = "/run/wibond"
 STATE_DIR = "/var/lib/wibond"
 SYSFS_NET = "/sys/class/net"
-SYSFS_RFKILL = "/sys/class/rfkill"
 DHCP6C_DUID = "/var/lib/dhcpv6/dhcp6c_duid"
 # dhcpcd's database directory on Debian (dhcpcd-base) and Arch alike.
 DHCPCD_DBDIR = "/var/lib/dhcpcd"
@@ -60,8 +59,10 @@ def run_dir(bond: str) -> str:
     return f"{RUN_DIR}/{bond}"
 
 
-def find_program(name: str) -> str | None:
-    """The host path of program NAME in the system under the root, None if not installed."""
+def installed_program(name: str) -> str | None:
+    """Where program NAME is installed in the system wibond configures (under WIBOND_ROOT when
+    set: a test's tree), None if it is not. For what that system has; the program to run on
+    this machine is hostio.find_program's."""
     for directory in BIN_DIRS:
         path = host(f"{directory}/{name}")
         if os.path.isfile(path) and os.access(path, os.X_OK):

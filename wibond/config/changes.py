@@ -1,5 +1,6 @@
 """What changes between the configuration a system runs and a new one, and how each change
-can be made: the plan `wibond apply --dry-run` prints (issue 20's first step).
+can be made: the plan `wibond apply --dry-run` prints and `wibond apply` and `wibond try`
+carry out (runtime/apply.py).
 
 Pure: two lists of bonds in, a list of changes out. How much each change disturbs follows
 what the kernel and the units can do live:
@@ -17,8 +18,27 @@ what the kernel and the units can do live:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable
 
 from .model import Bond, Slave
+
+
+class Kind(str, Enum):
+    """What a change takes (the module's docstring says how much each disturbs)."""
+
+    ADD = "add"
+    REMOVE = "remove"
+    RECREATE = "recreate"
+    SET = "set"
+    DHCP = "dhcp"
+    SLAVE_ADD = "slave-add"
+    SLAVE_REMOVE = "slave-remove"
+    SLAVE_RESTART = "slave-restart"
+
+    def __str__(self) -> str:
+        return self.value
+
 
 # Options of [bond] sections by what changing one on a running bond takes.
 RECREATE = ("mode", "fail_over_mac", "mac")
@@ -34,10 +54,15 @@ STATIC = ("address", "gateway", "gateway6", "metric", "dns")
 _CLIENT_RESTARTS = "its DHCP client restarts (its address is gone until the new client has it again)"
 
 
+# What a DHCP change's `what` is when no key changed but the client's own configuration
+# would be written otherwise (a bond option it holds: dhcpcd's nolink, dhclient's metric).
+CLIENT_CONFIGURATION = "configuration"
+
+
 @dataclass
 class Change:
     bond: str
-    kind: str               # add, remove, recreate, set, dhcp, slave-add, slave-remove, slave-restart
+    kind: Kind
     what: str = ""          # the option or the slave section
     old: object = None
     new: object = None
@@ -45,25 +70,25 @@ class Change:
 
     def describe(self) -> str:
         """The change for people, in the words `wibond status` uses."""
-        if self.kind == "add":
-            return f"{self.bond}: new bond, created with its slaves"
-        if self.kind == "remove":
-            return f"{self.bond}: not in the file any more, deleted (its slaves go back as they were)"
-        if self.kind == "recreate":
-            return f"{self.bond}: re-created ({self.why}): every connection over it drops once"
-        if self.kind == "set":
-            return f"{self.bond}: {self.what} {_show(self.old)} -> {_show(self.new)}, set in place"
-        if self.kind == "dhcp" and self.what == "configuration":
-            return f"{self.bond}: its DHCP client's configuration changes ({self.why}): {_CLIENT_RESTARTS}"
-        if self.kind == "dhcp":
-            return f"{self.bond}: {self.what} {_show(self.old)} -> {_show(self.new)}: {_CLIENT_RESTARTS}"
-        if self.kind == "slave-add":
-            return f"{self.bond}: [[{self.what}]] added: joins when present"
-        if self.kind == "slave-remove":
-            return f"{self.bond}: [[{self.what}]] removed: leaves the bond{self.why}"
-        if self.kind == "slave-restart":
-            return f"{self.bond}: [[{self.what}]] {self.why}: its unit restarts"
-        return f"{self.bond}: {self.kind} {self.what}"
+        return f"{self.bond}: {_DESCRIBE[self.kind](self)}"
+
+
+def _describe_dhcp(c: Change) -> str:
+    if c.what == CLIENT_CONFIGURATION:
+        return f"its DHCP client's configuration changes ({c.why}): {_CLIENT_RESTARTS}"
+    return f"{c.what} {_show(c.old)} -> {_show(c.new)}: {_CLIENT_RESTARTS}"
+
+
+_DESCRIBE: dict[Kind, Callable[[Change], str]] = {
+    Kind.ADD: lambda c: "new bond, created with its slaves",
+    Kind.REMOVE: lambda c: "not in the file any more, deleted (its slaves go back as they were)",
+    Kind.RECREATE: lambda c: f"re-created ({c.why}): every connection over it drops once",
+    Kind.SET: lambda c: f"{c.what} {_show(c.old)} -> {_show(c.new)}, set in place",
+    Kind.DHCP: _describe_dhcp,
+    Kind.SLAVE_ADD: lambda c: f"[[{c.what}]] added: joins when present",
+    Kind.SLAVE_REMOVE: lambda c: f"[[{c.what}]] removed: leaves the bond{c.why}",
+    Kind.SLAVE_RESTART: lambda c: f"[[{c.what}]] {c.why}: its unit restarts",
+}
 
 
 @dataclass
@@ -102,10 +127,10 @@ def plan(running: list[Bond], wanted: list[Bond]) -> Plan:
     new = {b.name: b for b in wanted}
     for name in old:
         if name not in new:
-            out.changes.append(Change(name, "remove"))
+            out.changes.append(Change(name, Kind.REMOVE))
     for name, bond in new.items():
         if name not in old:
-            out.changes.append(Change(name, "add"))
+            out.changes.append(Change(name, Kind.ADD))
             continue
         before = old[name]
         changes: list[Change] = []
@@ -113,27 +138,27 @@ def plan(running: list[Bond], wanted: list[Bond]) -> Plan:
         if recreate:
             why = ", ".join(f"{k} {_show(getattr(before, k))} -> {_show(getattr(bond, k))}"
                             for k in recreate)
-            out.changes.append(Change(name, "recreate", why=why))
+            out.changes.append(Change(name, Kind.RECREATE, why=why))
             continue
         for key in LIVE:
             if getattr(before, key) != getattr(bond, key):
-                changes.append(Change(name, "set", key, getattr(before, key), getattr(bond, key)))
+                changes.append(Change(name, Kind.SET, key, getattr(before, key), getattr(bond, key)))
         for key in DHCP:
             if getattr(before, key) != getattr(bond, key):
-                changes.append(Change(name, "dhcp", key, getattr(before, key), getattr(bond, key)))
+                changes.append(Change(name, Kind.DHCP, key, getattr(before, key), getattr(bond, key)))
         was = {s.name: s for s in before.slaves}
         now = {s.name: s for s in bond.slaves}
         for sname, slave in now.items():
             if sname not in was:
-                changes.append(Change(name, "slave-add", sname))
+                changes.append(Change(name, Kind.SLAVE_ADD, sname))
             elif _slave_key(was[sname]) != _slave_key(slave):
                 keys = [k for k in _SLAVE_KEYS if getattr(was[sname], k) != getattr(slave, k)]
-                changes.append(Change(name, "slave-restart", sname,
+                changes.append(Change(name, Kind.SLAVE_RESTART, sname,
                                       why=f"{', '.join(keys)} changed"))
         for sname in was:
             if sname not in now:
                 moved = " (traffic moves to another slave first)" if now else ""
-                changes.append(Change(name, "slave-remove", sname, why=moved))
+                changes.append(Change(name, Kind.SLAVE_REMOVE, sname, why=moved))
         if changes:
             out.changes += changes
         else:

@@ -32,11 +32,11 @@ class Device:
 
 
 def fits(slave: Slave, dev: Device) -> bool:
-    if slave.kind == BY_NAME:
-        return slave.name == dev.name
-    if slave.kind == BY_PATTERN:
-        return fnmatchcase(dev.name, slave.name)
-    assert slave.kind == BY_MATCH
+    return _FITS[slave.kind](slave, dev)
+
+
+def _fits_labels(slave: Slave, dev: Device) -> bool:
+    """Every match_ key the section sets fits the device."""
     if slave.match_mac and dev.mac not in slave.match_mac:
         return False
     if slave.match_driver and not (dev.driver and any(fnmatchcase(dev.driver, p)
@@ -45,6 +45,14 @@ def fits(slave: Slave, dev: Device) -> bool:
     if slave.match_usb and dev.usb not in slave.match_usb:
         return False
     return True
+
+
+# How a section of each kind (model.BY_*) picks its interface.
+_FITS = {
+    BY_NAME: lambda slave, dev: slave.name == dev.name,
+    BY_PATTERN: lambda slave, dev: fnmatchcase(dev.name, slave.name),
+    BY_MATCH: _fits_labels,
+}
 
 
 class Conflict(Exception):
@@ -68,11 +76,6 @@ def find(bonds: list[Bond], dev: Device) -> tuple[Bond, Slave] | None:
         raise Conflict(f"{dev.name} fits {where}; a device can join one bond only, "
                        "so it joins none: make the sections exclusive")
     return claims[0] if claims else None
-
-
-def rank(bond: Bond, slave: Slave) -> int:
-    """Position of a section in its bond: lower is preferred."""
-    return bond.slaves.index(slave)
 
 
 CERTAIN = "certain"

@@ -15,7 +15,7 @@ from ..config.model import Bond
 from .base import Client
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs a step a tenth of a second on a slow board
+if TYPE_CHECKING:  # typing is not imported at run time (wibond/__init__.py)
     from .leases import Lease
 
 

@@ -25,6 +25,7 @@ from ..boot import snapshot
 from ..common import layout, paths
 from ..common.names import escape_instance
 from ..config import changes
+from ..config.changes import Kind
 from ..config.model import Bond, Loaded
 from . import bondctl, bondstate
 from .bondctl import keep_record
@@ -63,17 +64,18 @@ def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, dict[str, Bond]]:
     for c in the_plan.changes:
         by_bond.setdefault(c.bond, []).append(c)
     for name, mine in by_bond.items():
-        if any(c.kind in ("add", "remove", "recreate", "dhcp") for c in mine):
+        if any(c.kind in (Kind.ADD, Kind.REMOVE, Kind.RECREATE, Kind.DHCP) for c in mine):
             continue
         changed = _client_files_changed(host, wanted.bond(name))   # type: ignore[arg-type]
         if changed:
             # A bond option the client's configuration holds (arp_interval: dhcpcd's nolink;
             # metric: dhclient's): the running client was started with the old one.
-            the_plan.changes.append(changes.Change(name, "dhcp", "configuration", why=changed))
+            the_plan.changes.append(changes.Change(name, Kind.DHCP, changes.CLIENT_CONFIGURATION,
+                                                   why=changed))
     for name in unknown:
         if wanted.bond(name):
             the_plan.changes.append(changes.Change(
-                name, "recreate", why="it runs without wibond's record of how it was made"))
+                name, Kind.RECREATE, why="it runs without wibond's record of how it was made"))
     return the_plan, bonds
 
 
@@ -112,9 +114,9 @@ class Applier:
     # -- before the reload ---------------------------------------------------
     def before(self, the_plan: changes.Plan, wanted: Loaded) -> None:
         for c in the_plan.changes:
-            if c.kind == "remove":
+            if c.kind == Kind.REMOVE:
                 self.host.systemctl("stop", layout.bond_unit(c.bond))
-            elif c.kind == "slave-remove":
+            elif c.kind == Kind.SLAVE_REMOVE:
                 self._remove_slave(self.old[c.bond], c.what)
         for name, old in self.old.items():
             new = wanted.bond(name)
@@ -145,44 +147,59 @@ class Applier:
 
     # -- after the reload ----------------------------------------------------
     def after(self, the_plan: changes.Plan, ctx: Context) -> None:
+        self._done: set[tuple[str, str]] = set()
+        for c in the_plan.changes:
+            step = _AFTER_RELOAD.get(c.kind)   # removals were done before the reload
+            if step is not None:
+                step(self, ctx, c)
+
+    def _once(self, bond: str, what: str) -> bool:
+        """True the first time BOND's WHAT comes up: the monitor's keys, the static setup and
+        a DHCP client's restart go to the kernel once for all the changes that need them."""
+        if (bond, what) in self._done:
+            return False
+        self._done.add((bond, what))
+        return True
+
+    def _add(self, ctx: Context, c: changes.Change) -> None:
+        self.host.systemctl("start", layout.bond_unit(c.bond))
+
+    def _recreate(self, ctx: Context, c: changes.Change) -> None:
+        self.log(f"{c.bond}: re-created: {c.why}")
+        self.host.systemctl("restart", layout.bond_unit(c.bond))
+
+    def _set_live(self, ctx: Context, c: changes.Change) -> None:
+        bond = ctx.bond(c.bond)
+        if c.what in changes.MONITOR:
+            if self._once(c.bond, "monitor"):
+                self._monitor(bond)
+        elif c.what in changes.STATIC:
+            if self._once(c.bond, "static"):
+                self._static(bond)
+        else:
+            self._set(ctx, bond, c)
+
+    def _restart_dhcp(self, ctx: Context, c: changes.Change) -> None:
+        bond = ctx.bond(c.bond)
+        units = sorted(_dhcp_units(bond))
+        if self._once(c.bond, "dhcp") and units:
+            self.host.systemctl("restart", *units)
+
+    def _add_slave(self, ctx: Context, c: changes.Change) -> None:
         from . import hotplug
 
-        done_dhcp: set[str] = set()
-        done_monitor: set[str] = set()   # the monitor's keys go to the kernel together
-        done_static: set[str] = set()
-        for c in the_plan.changes:
-            if c.kind in ("remove", "slave-remove"):
-                continue
-            if c.kind == "add":
-                self.host.systemctl("start", layout.bond_unit(c.bond))
-                continue
-            if c.kind == "recreate":
-                self.log(f"{c.bond}: re-created: {c.why}")
-                self.host.systemctl("restart", layout.bond_unit(c.bond))
-                continue
-            bond = ctx.bond(c.bond)
-            if c.kind == "set" and c.what in changes.MONITOR:
-                if c.bond not in done_monitor:
-                    done_monitor.add(c.bond)
-                    self._monitor(bond)
-            elif c.kind == "set" and c.what in changes.STATIC:
-                if c.bond not in done_static:
-                    done_static.add(c.bond)
-                    self._static(bond)
-            elif c.kind == "set":
-                self._set(ctx, bond, c)
-            elif c.kind == "dhcp" and c.bond not in done_dhcp:
-                done_dhcp.add(c.bond)
-                units = sorted(_dhcp_units(bond))
-                if units:
-                    self.host.systemctl("restart", *units)
-            elif c.kind == "slave-add":
-                hotplug.start_present(ctx, bond)
-            elif c.kind == "slave-restart":
-                section = bond.slave(c.what)
-                for ifname in bondstate.slaves(self.host, bond.name):
-                    if section is not None and ctx.section_name(bond, ifname) == c.what:
-                        self.host.systemctl("restart", hotplug.unit_for(bond, section, ifname))
+        hotplug.start_present(ctx, ctx.bond(c.bond))
+
+    def _restart_slave(self, ctx: Context, c: changes.Change) -> None:
+        from . import hotplug
+
+        bond = ctx.bond(c.bond)
+        section = bond.slave(c.what)
+        if section is None:
+            return
+        for ifname in bondstate.slaves(self.host, bond.name):
+            if ctx.section_name(bond, ifname) == c.what:
+                self.host.systemctl("restart", hotplug.unit_for(bond, section, ifname))
 
     def _static(self, bond: Bond) -> None:
         """Addresses, default routes and DNS as the new config has them: what the old one
@@ -243,6 +260,17 @@ class Applier:
             self.log(f"{' '.join(args)}: {e} (already gone)")
 
 
+# What each kind of change does once systemd has the new units (a removal is done before).
+_AFTER_RELOAD = {
+    Kind.ADD: Applier._add,
+    Kind.RECREATE: Applier._recreate,
+    Kind.SET: Applier._set_live,
+    Kind.DHCP: Applier._restart_dhcp,
+    Kind.SLAVE_ADD: Applier._add_slave,
+    Kind.SLAVE_RESTART: Applier._restart_slave,
+}
+
+
 def apply(host: Host, wanted: Loaded, log: Log, dry_run: bool = False,
           lookup: Lookup | None = None,
           planned: tuple[changes.Plan, dict[str, Bond]] | None = None) -> changes.Plan:
@@ -263,9 +291,9 @@ def apply(host: Host, wanted: Loaded, log: Log, dry_run: bool = False,
     handoff.apply(host, wanted.bonds, log)
     for bond in wanted.bonds:
         if bondstate.is_bond(host, bond.name) and not any(
-                c.bond == bond.name and c.kind in ("add", "recreate") for c in the_plan.changes):
+                c.bond == bond.name and c.kind in (Kind.ADD, Kind.RECREATE) for c in the_plan.changes):
             keep_record(host, bond.name)   # add/recreate: the bond's own start keeps it
     for c in the_plan.changes:
-        if c.kind == "remove":
+        if c.kind == Kind.REMOVE:
             host.remove(layout.record_path(c.bond))
     return the_plan

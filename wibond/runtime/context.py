@@ -21,7 +21,7 @@ from ..config.model import Bond, Loaded, Slave
 from .hostio import Host
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is not imported at run time (see runtime/__init__.py)
+if TYPE_CHECKING:  # typing is not imported at run time (wibond/__init__.py)
     from typing import Callable, TextIO
 
     from ..config.match import Device

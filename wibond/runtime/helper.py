@@ -3,10 +3,11 @@
 Each command is one step, idempotent, and says what is wrong in words a
 person can act on; a failing step exits 1, a wrong call exits 2. Messages go
 to stderr, which systemd puts in the journal with the right priority.
-A unit runs one Python process per start: on a slow board the interpreter's
-start is most of a step's cost, so a unit's steps are one command (start,
-join, dhcp-start) that runs them in order; the steps are also commands of
-their own, to run by hand.
+A unit runs one Python process per start, whose imports are most of a step's
+cost (wibond/__init__.py), so a unit's steps are one command (start, join,
+dhcp-start) that runs them in order; the steps are also commands of their
+own, to run by hand. The steps themselves live in the modules beside this one
+and work in a context.Context; this module is the command table and main.
 
     start BOND             managers, create, static (if the bond has any) and
                            start-slaves: the bond unit's one step
@@ -45,7 +46,7 @@ from .context import Context, Output, StepError
 from .hostio import Host, HostError
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is not imported at run time (see runtime/__init__.py)
+if TYPE_CHECKING:  # typing is not imported at run time (wibond/__init__.py)
     from typing import Callable
 
     from .context import Lookup

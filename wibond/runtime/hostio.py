@@ -16,9 +16,8 @@ import os
 
 from ..common import paths
 
-# A step is one Python start on a slow board: every import counts, so the heavier modules
-# (shutil) are imported where they are used, and subprocess (spawn), json (jsonread) and
-# typing not at all.
+# Imports (wibond/__init__.py): shutil where it is used; subprocess (spawn), json
+# (jsonread) and typing not at all.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -44,7 +43,8 @@ class RfkillBlocked(HostError):
 
 
 def find_program(name: str) -> str | None:
-    """The program to run (on this machine, whatever WIBOND_ROOT says)."""
+    """The program to run on this machine (whatever WIBOND_ROOT says); what the configured
+    system has installed is paths.installed_program's."""
     for directory in paths.BIN_DIRS:
         path = os.path.join(directory, name)
         if os.access(path, os.X_OK):
@@ -201,7 +201,7 @@ class Host:
             raise HostError(f"cannot write {value.strip()!r} to {path}: {reason}") from None
 
     # -- links through sysfs: what `ip link set` does, without starting an `ip` (a tenth of
-    # a second each on a slow board). The kernel runs the same functions either way.
+    # a second each in the lab's guests). The kernel runs the same functions either way.
     def set_up(self, ifname: str, up: bool) -> None:
         """`ip link set IFNAME up|down`: dev_change_flags through .../IFNAME/flags."""
         path = f"{paths.SYSFS_NET}/{ifname}/flags"
@@ -311,7 +311,7 @@ class Host:
 def spawn(argv: list[str], input: str | None = None) -> tuple[int, str, str]:
     """Run ARGV with INPUT on its stdin (else /dev/null): (exit code, stdout, stderr); OSError
     when it cannot be started. subprocess.run does this and imports threading, selectors,
-    locale and re to do it: a fifth of a step's start on a slow board."""
+    locale and re to do it: a fifth of a step's start."""
     import select
 
     pipes = [os.pipe(), os.pipe()]  # stdout, stderr; not inherited but for the dup2 below
