@@ -3,18 +3,22 @@
 The package is laid out as the data flows, one subpackage per phase; every
 import points down this list, never up (tests/test_layers.py keeps it so):
 
-    cli/      the `wibond` command: check, generate, status, monitor
+    cli/      the `wibond` command: check, generate, status, monitor, apply,
+              try, confirm, rollback
     runtime/  the steps wibond's units run (wibond-helper): the bond, its
-              slaves, addresses, DHCP clients' files and clean-up, hotplug
+              slaves, addresses, DHCP clients' files and clean-up, hotplug;
+              and apply and try, which change a running system with them
     boot/     the generator: checked config -> a plan of units, written at boot,
               and the snapshot of the checked config the steps read later
     managers/ the other network managers (networkd, NetworkManager, dhcpcd,
               udev): what each reads to keep off wibond's interfaces
     dhcp/     the DHCP clients, one backend each: the generator takes their
               unit and availability, the steps their configuration files
-    config/   wibond.conf in: configspec, parsing, checks, the model (Bond, Slave)
+    config/   wibond.conf in: configspec, reading, values, rules across keys,
+              the model (Bond, Slave), the changes between two configs
     common/   what every phase uses: host paths, output formats, names and
-              escaping, the machine's identity (DUID), file trust, JSON reading
+              escaping, the unit and /run file names boot and run time share
+              (layout), the machine's identity (DUID), file trust, JSON reading
 
 Why two pieces sit where they do:
 - managers/ likewise: the generator takes dhcpcd.service's drop-in from it, the
