@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,12 +17,33 @@ def wibond(*args: str, **env: str) -> subprocess.CompletedProcess:
                           env=dict(os.environ, **env), capture_output=True, text=True, timeout=60)
 
 
-def test_check_examples() -> None:
+def example_root(tmp_path):
+    """A machine with the example wpa_supplicant file in place, as the README says."""
+    wpa = tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant.conf"
+    wpa.parent.mkdir(parents=True)
+    shutil.copy(os.path.join(EXAMPLES, "wpa_supplicant.conf"), wpa)
+    wpa.chmod(0o600)
+    dhcpcd = tmp_path / "usr" / "sbin" / "dhcpcd"
+    dhcpcd.parent.mkdir(parents=True)
+    dhcpcd.write_text("")
+    dhcpcd.chmod(0o755)
+    return tmp_path
+
+
+def test_check_examples(tmp_path) -> None:
+    root = example_root(tmp_path)
     for name in ("archwiki.conf", "raspberry-pi.conf"):
-        proc = wibond("check", os.path.join(EXAMPLES, name))
+        proc = wibond("check", os.path.join(EXAMPLES, name), WIBOND_ROOT=str(root))
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.startswith("bond0: active-backup, primary ")
         assert "Traceback" not in proc.stderr
+        assert "is not on this machine now" in proc.stderr   # a note: the radios are not here
+    # without the radio's file the radio can never join: an error
+    os.unlink(root / "etc" / "wpa_supplicant" / "wpa_supplicant.conf")
+    proc = wibond("check", os.path.join(EXAMPLES, "archwiki.conf"), WIBOND_ROOT=str(root))
+    assert proc.returncode == 1
+    assert "wpa_supplicant file /etc/wpa_supplicant/wpa_supplicant.conf does not exist" \
+        in proc.stderr
 
 
 def test_check_reports_every_error(tmp_path) -> None:
@@ -36,10 +58,16 @@ def test_check_reports_every_error(tmp_path) -> None:
 
 
 def test_check_defaults_to_etc_under_root(tmp_path) -> None:
-    (tmp_path / "etc").mkdir()
-    (tmp_path / "etc" / "wibond.conf").write_text("[bond0]\n[[wlan0]]\n")
-    proc = wibond("check", WIBOND_ROOT=str(tmp_path))
+    root = example_root(tmp_path)
+    (root / "etc" / "wibond.conf").write_text("[bond0]\n[[wlan0]]\n")
+    proc = wibond("check", WIBOND_ROOT=str(root))
     assert proc.returncode == 0 and "bond0: active-backup, primary wlan0" in proc.stdout
+    # the same with --config, and both ways at once when they agree
+    conf = str(root / "etc" / "wibond.conf")
+    assert wibond("check", "--config", conf, WIBOND_ROOT=str(root)).returncode == 0
+    assert wibond("check", "--config", conf, conf, WIBOND_ROOT=str(root)).returncode == 0
+    proc = wibond("check", "--config", conf, "/elsewhere.conf", WIBOND_ROOT=str(root))
+    assert proc.returncode == 2 and "two configs given" in proc.stderr
 
 
 def test_check_says_how_each_bond_watches_its_links(tmp_path) -> None:

@@ -183,7 +183,7 @@ def test_bad_values_name_line_section_key() -> None:
     ("mac = 01:00:5e:00:00:01", "multicast"),
     ("address = 10.0.0.2", "needs a prefix length"),
     ("gateway = 2001:db8::1", "is not an IPv4 address"),
-    ("dhcp = ipv5", "'ipv5' is not one of ipv4, ipv6, none"),
+    ("dhcp = ipv5", "'ipv5' is not one of ipv4, ipv6, both, none"),
     ("duid = xyz", "is not auto or a hex DUID"),
     ("arp_ip_target = " + ", ".join(f"10.0.0.{i}" for i in range(17)), "too many values"),
     ("hostname = -bad-", "not a valid host name"),

@@ -158,9 +158,9 @@ def test_check_names_the_client_boot_will_use(tmp_path) -> None:
                               capture_output=True, text=True, timeout=60)
 
     proc = check()
-    assert proc.returncode == 0  # checked as a config; the machine may be another
-    assert "dhcp ipv4, ipv6 by no client (not installed)" in proc.stdout
-    assert "warning: [bond0] dhcp_client: no DHCP client for ipv4 and ipv6" in proc.stderr
+    assert proc.returncode == 1  # this machine would not bring it up: as generate says
+    assert "error: [bond0] dhcp_client: no DHCP client for ipv4 and ipv6" in proc.stderr
+    assert "bond0 is not brought up on this machine" in proc.stderr
     (tmp_path / "usr" / "sbin").mkdir(parents=True)
     (tmp_path / "usr" / "sbin" / "dhcpcd").write_text("")
     (tmp_path / "usr" / "sbin" / "dhcpcd").chmod(0o755)

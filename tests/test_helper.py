@@ -41,6 +41,10 @@ PI = """\
 """
 
 
+# A radio's wpa_supplicant file as wpa_passphrase writes it (the key is a test's).
+WPA_CONF = 'network={\n\tssid="lab"\n\tpsk=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n}\n'
+
+
 class World:
     """A host root with wibond.conf, the fake kernel and the helper's output."""
 
@@ -49,7 +53,9 @@ class World:
         (root / "etc" / "wpa_supplicant").mkdir(parents=True)
         (root / "etc" / "wibond.conf").write_text(conf)
         (root / "etc" / "machine-id").write_text(MACHINE_ID + "\n")
-        (root / "etc" / "wpa_supplicant" / "wpa_supplicant.conf").write_text("network={}\n")
+        wpa = root / "etc" / "wpa_supplicant" / "wpa_supplicant.conf"
+        wpa.write_text(WPA_CONF)
+        wpa.chmod(0o600)
         self.host = FakeHost(str(root), programs)
         self.err = io.StringIO()
         self.lookup = lookup or (lambda name: Device(name))
@@ -322,7 +328,7 @@ def test_slave_env_names_config_driver_and_bitrates(tmp_path) -> None:
 
 def test_slave_env_prefers_the_radios_own_wpa_conf(tmp_path) -> None:
     w = World(tmp_path, PI)
-    (tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant-wlan1.conf").write_text("")
+    (tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant-wlan1.conf").write_text(WPA_CONF)
     w.ok("slave-env", "bond0", "wlan1")
     w.ok("slave-env", "bond0", "wlan0")
     run = tmp_path / "run" / "wibond"
@@ -335,9 +341,23 @@ def test_slave_env_prefers_the_radios_own_wpa_conf(tmp_path) -> None:
 def test_slave_env_refuses_a_missing_wpa_conf(tmp_path) -> None:
     w = archwiki(tmp_path)
     os.unlink(tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant.conf")
-    assert w.run("slave-env", "bond0", "wlp3s0") == 1
-    assert "the wpa_supplicant configuration /etc/wpa_supplicant/wpa_supplicant.conf does " \
-           "not exist" in w.said
+    assert w.run("slave-env", "bond0", "wlp3s0") == helper.EXIT_CONFIG
+    assert "wlp3s0: the wpa_supplicant file /etc/wpa_supplicant/wpa_supplicant.conf does " \
+           "not exist, so the radio cannot join" in w.said
+    assert "systemctl restart bond0-supplicant@wlp3s0.service" in w.said
+
+
+def test_slave_env_names_what_the_wpa_conf_lacks_and_never_a_key(tmp_path) -> None:
+    w = archwiki(tmp_path)
+    wpa = tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant.conf"
+    wpa.write_text('network={\n ssid="lab"\n}\n')
+    assert w.run("slave-env", "bond0", "wlp3s0") == helper.EXIT_CONFIG
+    assert 'network "lab" has no key (psk, sae_password or password)' in w.said
+    wpa.write_text(WPA_CONF)
+    wpa.chmod(0o644)
+    assert w.run("slave-env", "bond0", "wlp3s0") == 0
+    assert "holds a key and every user can read it (mode 0644): chmod 600" in w.said
+    assert "0123456789abcdef" not in w.said
 
 
 def test_interface_in_no_section_is_refused(tmp_path) -> None:
@@ -817,7 +837,7 @@ def test_a_bond_boot_left_out_is_refused_with_the_generators_reason(tmp_path) ->
     out.mkdir(parents=True)
     generator.generate(str(tmp_path / "etc" / "wibond.conf"), str(out), lambda *_: None)
     assert w.run("create", "bond0") == 1
-    assert "not brought up: " in w.said and "dhcpcd" in w.said
+    assert "bond0 is not brought up on this machine" in w.said and "dhcpcd" in w.said
 
 
 def test_a_snapshot_of_another_version_is_not_trusted(tmp_path) -> None:

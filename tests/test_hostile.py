@@ -49,8 +49,10 @@ def test_a_header_the_parser_refuses_is_blamed_on_the_bond_it_sits_in(header) ->
     loaded = load(f"[bond0]\n[[eth0]]\n[bond1]\n[[eth1]]\n{header}\ndhcp = ipv4\n")
     assert [b.name for b in loaded.bonds] == ["bond0", "good"]
     assert any(e.startswith("t.conf:5: error: [bond1] cannot parse") for e in errors(loaded))
-    # the key after it belongs to [[eth1]] for configobj, and so for the message
-    assert any(e.startswith("t.conf:6: error: [bond1] [[eth1]] dhcp: unknown key")
+    # the key after it belongs to [[eth1]] for configobj, and so for the message, which says
+    # where a bond key goes
+    assert any(e.startswith("t.conf:6: error: [bond1] [[eth1]] dhcp: a key of the bond, not of "
+                            "a slave: bond keys go above the first [[slave]]")
                for e in errors(loaded)), errors(loaded)
 
 
@@ -210,7 +212,8 @@ def test_a_config_others_can_write_is_warned_about(tmp_path) -> None:
 def test_a_wpa_file_another_user_owns_is_warned_about_by_check(tmp_path) -> None:
     (tmp_path / "etc" / "wpa_supplicant").mkdir(parents=True)
     wpa = tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant.conf"
-    wpa.write_text("network={}\n")
+    wpa.write_text('network={\n ssid="x"\n psk="0123456789"\n}\n')
+    wpa.chmod(0o600)
     os.chown(wpa, 65534, 65534)
     (tmp_path / "etc" / "wibond.conf").write_text("[bond0]\n    address = 10.0.0.2/24\n"
                                                  "    [[wlan0]]\n")

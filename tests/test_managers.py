@@ -141,6 +141,10 @@ def test_check_and_status_say_which_managers_and_what_they_were_told(tmp_path, m
     (tmp_path / "usr" / "sbin" / "dhcpcd").chmod(0o755)
     conf = tmp_path / "etc" / "wibond.conf"
     conf.write_text(ARCHWIKI)
+    wpa = tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant.conf"
+    wpa.parent.mkdir(parents=True)
+    wpa.write_text('network={\n ssid="x"\n psk="0123456789"\n}\n')
+    wpa.chmod(0o600)
     assert main(["check", str(conf)]) == 0
     err = capsys.readouterr().err
     assert "note: NetworkManager (NetworkManager.service enabled) keeps off wibond's interfaces: " \

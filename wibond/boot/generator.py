@@ -16,7 +16,8 @@ from .. import dhcp, managers
 from ..common import paths
 from ..common.formats import printable
 from ..common.names import escape_instance
-from ..config import reader
+from ..config import model, reader
+from ..config.diagnostics import diagnostic
 from ..config.model import Bond, Diagnostic
 from . import snapshot
 from .plan import File, Plan, plan_all
@@ -26,8 +27,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable
 
-# syslog priorities for /dev/kmsg
+# syslog priorities for /dev/kmsg, and the one of each diagnostic's severity
 ERR, WARNING, NOTICE, INFO = 3, 4, 5, 6
+PRIORITY = {model.ERROR: ERR, model.WARNING: WARNING, model.NOTE: NOTICE}
 
 
 class KmsgLog:
@@ -59,13 +61,13 @@ def generate(config_path: str, outdir: str, log: Callable[[int, str], None],
         return 0  # installed, not configured: nothing to do (a dangling link is reported)
     loaded = reader.load(config_path, shown=shown)
     for diag in loaded.diagnostics:
-        log(ERR if diag.severity == reader.ERROR else WARNING, str(diag))
+        log(PRIORITY[diag.severity], str(diag))
     skipped = sorted({d.bond for d in loaded.errors if d.bond})
     for name in skipped:
         log(ERR, f"{name}: not brought up because of the errors above; `wibond check` lists them")
     plan, bonds, choices, problems = boot_plan(loaded)
-    for name, problem in problems:
-        log(ERR, f"{name}: not brought up: {problem}")
+    for diag in left_out(loaded.path, problems):
+        log(PRIORITY[diag.severity], str(diag))
     try:
         write_plan(plan, outdir)
     except (WriteError, OSError) as e:
@@ -88,10 +90,15 @@ def boot_plan(loaded: reader.Loaded) -> tuple[Plan, list[Bond], dict[str, dhcp.C
     left out."""
     bonds, choices, problems = boot_bonds(loaded.bonds)
     plan = plan_all(bonds, paths.CONFIG, choices, dhcpcd_command=managers.dhcpcd_command(bonds))
-    left_out = [Diagnostic(reader.ERROR, loaded.path, f"not brought up: {problem}",
-                           section=(name,)) for name, problem in problems]
-    plan[snapshot.REL] = File(snapshot.dumps(loaded, bonds, loaded.errors + left_out))
+    plan[snapshot.REL] = File(snapshot.dumps(loaded, bonds,
+                                             loaded.errors + left_out(loaded.path, problems)))
     return plan, bonds, choices, problems
+
+
+def left_out(config: str, problems: list[tuple[str, str]]) -> list[Diagnostic]:
+    """The bonds boot leaves out for want of a DHCP client, as check and the journal say it."""
+    return [diagnostic("dhcp-client-missing", config, (name,), problem=problem, bond=name)
+            for name, problem in problems]
 
 
 def boot_bonds(bonds: list[Bond]) -> tuple[list[Bond], dict[str, dhcp.Choice],

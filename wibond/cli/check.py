@@ -1,65 +1,83 @@
-"""`wibond check` and `wibond generate`: the config as boot will see it."""
+"""`wibond check` and `wibond generate`: the config as boot will see it on this machine."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from typing import Any
 
 from ..boot.writer import WriteError, write_plan
 from ..common import paths
 from ..config import reader
-from .base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, print_diagnostics
+from ..config.model import ERROR, Bond, Diagnostic
+from .base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, config_path, print_json
+
+
+def _shown(path: str) -> str | None:
+    """The machine's own config is named as boot names it, so the messages and files are the
+    same as the journal's."""
+    return paths.CONFIG if os.path.abspath(path) == os.path.abspath(paths.host(paths.CONFIG)) \
+        else None
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    path = args.file or paths.host(paths.CONFIG)
-    loaded = reader.load(path)
-    print_diagnostics(loaded)
-    if loaded.errors:
-        errors, warnings = len(loaded.errors), len(loaded.diagnostics) - len(loaded.errors)
-        print(f"{path}: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
-        return EXIT_ERROR
-    from ..boot.generator import boot_bonds, dhcp_notes
+    from ..boot.generator import boot_bonds, dhcp_notes, left_out
+    from ..config import wpafile
 
-    bonds, choices, problems = boot_bonds(loaded.bonds)
-    # Said as a warning: the config may be checked on another machine than the one it boots.
-    for name, problem in problems:
-        print(f"{path}: warning: [{name}] dhcp_client: {problem}; boot will not bring "
-              f"{name} up here", file=sys.stderr)
-    for note in dhcp_notes(bonds, choices):
-        print(f"{path}: note: {note}", file=sys.stderr)
-    for problem in _wpa_trust(loaded):
-        print(f"{path}: warning: {problem}", file=sys.stderr)
-    for bond in loaded.bonds:
-        slaves = ", ".join(f"{s.name} ({s.type})" for s in bond.slaves)
-        dhcp = ", ".join(bond.dhcp) or "none"
-        if bond.dhcp:
-            choice = choices[bond.name]
-            dhcp += " by " + ("no client (not installed)" if choice.problem
-                              else choice.describe())
-        static = ", ".join(bond.address) or "none"
-        print(f"{bond.name}: {bond.mode}, primary {bond.primary}, slaves {slaves}; "
-              f"dhcp {dhcp}; static {static}; monitoring {bond.monitoring()}")
+    path = config_path(args)
+    loaded = reader.load(path, shown=_shown(path))
+    diagnostics = list(loaded.diagnostics)
+    bonds: list[Bond] = []
+    choices: dict[str, Any] = {}
+    notes: list[str] = []
+    if not loaded.errors:
+        bonds, choices, problems = boot_bonds(loaded.bonds)
+        diagnostics += left_out(loaded.path, problems)
+        notes = dhcp_notes(bonds, choices)
+        # What this machine shows of the radios: absent, and their wpa_supplicant files.
+        diagnostics += wpafile.for_config(loaded.bonds, loaded.path)
+    diagnostics.sort(key=lambda d: (d.line or 0, d.severity))
+    errors = [d for d in diagnostics if d.severity == ERROR]
+    summary = [_bond_summary(b, choices) for b in loaded.bonds] if not loaded.errors else []
+    if args.json:
+        print_json({"config": loaded.path, "ok": not errors,
+                    "diagnostics": [_diag_json(d) for d in diagnostics]
+                    + [{"severity": "note", "file": loaded.path, "line": None, "section": [],
+                        "key": None, "message": n} for n in notes],
+                    "bonds": summary})
+        return EXIT_ERROR if errors else EXIT_OK
+    for diag in diagnostics:
+        print(diag, file=sys.stderr)
+    for note in notes:
+        print(f"{loaded.path}: note: {note}", file=sys.stderr)
+    if errors:
+        print(f"{loaded.path}: {len(errors)} error(s), "
+              f"{sum(d.severity == 'warning' for d in diagnostics)} warning(s)", file=sys.stderr)
+        return EXIT_ERROR
+    for b in summary:
+        slaves = ", ".join(f"{s['name']} ({s['type']})" for s in b["slaves"])
+        dhcp = ", ".join(b["dhcp"]) or "none"
+        if b["dhcp"]:
+            dhcp += " by " + (b["dhcp_clients"] or "no client (not installed)")
+        print(f"{b['bond']}: {b['mode']}, primary {b['primary']}, slaves {slaves}; "
+              f"dhcp {dhcp}; static {', '.join(b['address']) or 'none'}; "
+              f"monitoring {b['monitoring']}")
     return EXIT_OK
 
 
-def _wpa_trust(loaded: reader.Loaded) -> list[str]:
-    """Who may change the wpa_supplicant files the radios named in the config will use."""
-    from ..common.trust import problems
-    from ..config.model import wpa_conf_for
+def _bond_summary(bond: Bond, choices: dict[str, Any]) -> dict[str, Any]:
+    choice = choices.get(bond.name)
+    return {"bond": bond.name, "mode": bond.mode, "primary": bond.primary,
+            "slaves": [{"name": s.name, "type": s.type} for s in bond.slaves],
+            "dhcp": list(bond.dhcp),
+            "dhcp_clients": choice.describe() if choice and not choice.problem else None,
+            "address": list(bond.address), "monitoring": bond.monitoring()}
 
-    seen: set[str] = set()
-    out = []
-    for bond in loaded.bonds:
-        for slave in bond.wireless_slaves:
-            conf = slave.wpa_conf if slave.dynamic else wpa_conf_for(
-                slave, slave.name, lambda p: os.path.exists(paths.host(p)))
-            if conf and conf not in seen:
-                seen.add(conf)
-                out += [f"[{bond.name}] [[{slave.name}]] {p}"
-                        for p in problems(paths.host(conf), conf)]
-    return out
+
+def _diag_json(d: Diagnostic) -> dict[str, Any]:
+    return {"severity": d.severity, "file": d.path, "line": d.line, "section": list(d.section),
+            "key": d.key, "message": d.message}
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -68,15 +86,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"wibond generate: {outdir} is not empty; give a new or empty directory",
               file=sys.stderr)
         return EXIT_USAGE
-    from ..boot.generator import boot_plan
+    from ..boot.generator import boot_plan, left_out
 
-    # The machine's own config is named as boot names it, so the files are the same.
-    own = os.path.abspath(args.config) == os.path.abspath(paths.host(paths.CONFIG))
-    loaded = reader.load(args.config, shown=paths.CONFIG if own else None)
-    print_diagnostics(loaded)
+    path = config_path(args)
+    loaded = reader.load(path, shown=_shown(path))
     plan, _bonds, _choices, problems = boot_plan(loaded)
-    for name, problem in problems:
-        print(f"{loaded.path}: error: [{name}] dhcp_client: {problem}", file=sys.stderr)
+    for diag in sorted(loaded.diagnostics + left_out(loaded.path, problems),
+                       key=lambda d: (d.line or 0, d.severity)):
+        print(diag, file=sys.stderr)
     try:
         os.makedirs(outdir, exist_ok=True)
         write_plan(plan, outdir)

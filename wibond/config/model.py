@@ -163,6 +163,7 @@ class Bond:
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"       # worth knowing, nothing wrong
 
 
 class Diagnostic:

@@ -138,6 +138,9 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
         file_stamp = stamp(raw)
     else:
         undecodable, file_stamp = [], None
+    # What editors leave: a byte-order mark (Windows' Notepad), CRLF line ends (splitlines
+    # takes them), tabs (configobj takes them as indentation).
+    text = text.removeprefix("\ufeff")
     lines = text.splitlines()
     index = _LineIndex(lines)
     path = shown or path
@@ -166,10 +169,9 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
         for err in getattr(e, "errors", [e]):
             number = getattr(err, "line_number", None)
             bond = index.bond_at(number) if number else None
-            msg = str(getattr(err, "msg", err)).split(": ")[0].rstrip(".")
+            line = str(getattr(err, "line", "")).strip()
             report(ERROR, (bond,) if bond else (), None,
-                   f"cannot parse {getattr(err, 'line', '').strip()!r}: {msg.lower()}",
-                   line=number)
+                   f"cannot parse {line!r}: {_parse_message(err, line)}", line=number)
         if conf is None:
             return Loaded(path, [], report.diagnostics, file_stamp)
         # What parsed still gets checked; the bonds with broken lines are skipped.
@@ -203,10 +205,13 @@ def load(path: str, text: str | None = None, shown: str | None = None) -> Loaded
             report(ERROR, (), name, "a key outside any [bond] section; "
                    "put it inside the section of the bond it belongs to")
         else:
-            report(ERROR, where, name, "unknown key")
+            report(ERROR, where, name, _unknown_key(conf, where, name))
 
     bonds = [_bond(name, conf[name], index, report)
              for name in conf.sections]
+    if not conf.sections and not report.diagnostics:
+        report(WARNING, (), None, "has no [bond] section: it brings no bond up "
+               "(examples: /usr/share/doc/wibond/examples/)")
     rules.check_across([b for b in bonds if b is not None], report)
     bad = {d.bond for d in report.diagnostics if d.severity == ERROR}
     good = [b for b in bonds if b is not None and b.name not in bad]
@@ -238,6 +243,48 @@ def _drop_bad_sections(conf: ConfigObj, report: _Reporter) -> None:
                 report(ERROR, where + (third,), None,
                        "sections nest two deep at most: [bond] and [[slave]]")
                 del bond[sub][third]
+
+
+def _parse_message(err: Exception, line: str) -> str:
+    """What is wrong with a line configobj could not parse, in our words."""
+    text = str(getattr(err, "msg", err))
+    if text.startswith("Duplicate keyword"):
+        return "a duplicate key: set twice in one section; keep one"
+    if text.startswith("Duplicate section"):
+        return "a duplicate section: given twice; merge the two"
+    if text.startswith("Section too nested"):
+        return "sections nest two deep at most: [bond] and [[slave]]"
+    if text.startswith("Cannot compute"):
+        return "the opening and closing brackets do not match"
+    if text.startswith("Invalid line"):
+        if ":" in line and "=" not in line:
+            return "keys are set with `=`, not `:` (key = value)"
+        return "not a [bond] or [[slave]] header, nor a `key = value` line"
+    return text.split(" at line ")[0].rstrip(".").lower()
+
+
+def _unknown_key(conf: ConfigObj, where: tuple[str, ...], key: str) -> str:
+    """An unknown key, with what it was probably meant to be: the known key it misspells, or
+    a key of the other level (a bond key after a [[slave]] header belongs to that slave)."""
+    import difflib
+
+    bond_keys = [k for k in conf.configspec["__many__"].scalars]
+    slave_keys = [k for k in conf.configspec["__many__"]["__many__"].scalars]
+    here, other = (slave_keys, bond_keys) if len(where) == 2 else (bond_keys, slave_keys)
+    lowered = {k.lower(): k for k in here}
+    if key.lower() in lowered:
+        return f"unknown key; did you mean {lowered[key.lower()]}? (keys are lower case)"
+    if key.lower() in (k.lower() for k in other):
+        if len(where) == 2:
+            return (f"a key of the bond, not of a slave: bond keys go above the first [[slave]] "
+                    f"of [{where[0]}] (every key after [[{where[1]}]] belongs to that slave)")
+        if not conf[where[0]].sections:
+            return (f"a key of a slave section; if {where[0]} is meant as a slave, write it "
+                    f"[[{where[0]}]] (two brackets) under its bond's [section]")
+        return (f"a key of a slave section: put it under the [[interface]] of [{where[0]}] "
+                "it is for")
+    close = difflib.get_close_matches(key.lower(), here, n=1, cutoff=0.75)
+    return f"unknown key; did you mean {close[0]}?" if close else "unknown key"
 
 
 def _spec_for(conf: ConfigObj, where: tuple[str, ...]) -> dict:

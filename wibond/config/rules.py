@@ -59,7 +59,8 @@ def check_bond(bond: Bond, defaulted: set[str], has_sections: bool, report: Repo
     names = [s.name for s in bond.slaves]
     wireless = [s.name for s in bond.wireless_slaves]
     if not bond.slaves and not has_sections:
-        report(ERROR, where, None, "has no slaves; add one [[interface]] subsection per slave")
+        report(ERROR, where, None, "has no slaves; add one [[interface]] subsection per slave, "
+               "with two brackets (a [name] in one bracket is a bond of its own)")
     if bond.name in names:
         report(ERROR, where + (bond.name,), None, "a bond cannot be its own slave")
     if wireless and bond.mode != "active-backup":

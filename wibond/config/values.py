@@ -152,9 +152,11 @@ def dhcp_list(value: Any) -> list[str]:
     items = [t.lower() for t in _as_list(value)]
     if items == ["none"] or not items:
         return []
+    if items == ["both"]:
+        return list(DHCP_FAMILIES)
     for item in items:
         if item not in DHCP_FAMILIES:
-            raise CheckError(f"{item!r} is not one of ipv4, ipv6, none")
+            raise CheckError(f"{item!r} is not one of ipv4, ipv6, both, none")
     return [f for f in DHCP_FAMILIES if f in items]
 
 

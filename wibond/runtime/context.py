@@ -37,6 +37,11 @@ class StepError(Exception):
     """A step that cannot be done; the text says what, why and what to do."""
 
 
+class ConfigError(StepError):
+    """A step refused for a file only a person can mend (a radio's wpa_supplicant file):
+    retrying cannot help."""
+
+
 class Output:
     """Where a step speaks: stderr, with the journal's priority prefix under systemd."""
 

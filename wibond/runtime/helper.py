@@ -37,12 +37,12 @@ from __future__ import annotations
 import os
 import sys
 
-from ..common import layout, paths
+from ..common import layout
 from ..common.formats import FormatError
 from ..common.names import ifname_problem
 from ..config.model import wpa_conf_for
 from . import bondctl, bondstate
-from .context import Context, Output, StepError
+from .context import ConfigError, Context, Output, StepError
 from .hostio import Host, HostError
 
 TYPE_CHECKING = False
@@ -52,6 +52,9 @@ if TYPE_CHECKING:  # typing is not imported at run time (wibond/__init__.py)
     from .context import Lookup
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# A step refused for a mistake in a file only a person can mend (sysexits' EX_CONFIG): the
+# units do not restart on it (RestartPreventExitStatus=).
+EXIT_CONFIG = 78
 
 
 # -- the steps -----------------------------------------------------------------
@@ -94,15 +97,21 @@ def cmd_slave_env(ctx: Context, bond: str, ifname: str) -> None:
     section = ctx.section(config_bond, ifname)
     lines = []
     if section.wireless:
-        conf = wpa_conf_for(section, ifname, ctx.host.exists)
-        if not ctx.host.exists(conf):
-            raise StepError(
-                f"{ifname}: the wpa_supplicant configuration {conf} does not exist; write it "
-                f"(wpa_passphrase SSID >> {conf}) or set wpa_conf in [{bond}] [[{section.name}]]")
-        from ..common.trust import problems
+        from ..config import wpafile
+        from ..config.model import ERROR
 
-        for problem in problems(paths.host(conf), conf):
-            ctx.out.warning(f"{ifname}: {problem}")
+        conf = wpa_conf_for(section, ifname, ctx.host.exists)
+        # What `wibond check` says of the file, in its words and severity.
+        found = wpafile.for_radio(config_bond, section, ifname, ctx.loaded.path)
+        errors = [str(d) for d in found if d.severity == ERROR]
+        for diag in found:
+            if diag.severity != ERROR:
+                ctx.out.warning(str(diag))
+        if errors:
+            # wpa_supplicant could not join with this file: no restart helps until it is
+            # mended (the unit's RestartPreventExitStatus=); mended, restart the unit.
+            raise ConfigError("\n".join(errors) + f"\nmend it, then `systemctl restart "
+                              f"{layout.slave_unit(bond, True, ifname)}`")
         lines = [("WPA_CONF", conf), ("WPA_DRIVER", section.driver),
                  ("BITRATES", section.bitrates or "")]
     from ..common.formats import env_file
@@ -340,7 +349,7 @@ def main(argv: list[str] | None = None, host: Host | None = None, out: Output | 
         if gone:
             _stop_own_unit(ctx, f"{args[0]} {' '.join(values)}", gone)
         out.error(f"{args[0]} {' '.join(values)}: {e}")
-        return EXIT_FAILED
+        return EXIT_CONFIG if isinstance(e, ConfigError) else EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # a bug: say where, briefly, never a traceback in the journal
