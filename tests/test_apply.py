@@ -6,9 +6,9 @@ from __future__ import annotations
 from test_helper import PI, World, _root  # noqa: F401  (autouse: WIBOND_ROOT per test)
 
 from wibond.boot import snapshot
-from wibond.common import layout
+from wibond.common import layout, paths
 from wibond.config import changes, reader
-from wibond.runtime import apply
+from wibond.runtime import apply, bondctl
 
 SECOND = """
 [bond1]
@@ -87,7 +87,8 @@ class Booted(World):
                 if h.links[s].kind == "wlan":
                     self.ok("slave-env", bond, s)
                 self.ok("enslave", bond, s)
-            h.save_bytes(layout.record_path(bond), h.read_bytes(snapshot.PATH))
+            # what the bond's start step keeps: the snapshot and the config's text
+            bondctl.keep_record(h, bond, snapshot.read(h, paths.CONFIG)[0])
         real_run = h.run
 
         def run(program, *args, input=None):  # type: ignore[no-untyped-def]

@@ -108,3 +108,78 @@ def test_generate_exit_1_on_config_errors_but_writes_good_bonds(tmp_path) -> Non
     assert proc.returncode == 1
     assert "good-supplicant@.service" in os.listdir(out)
     assert not any(n.startswith("bad") for n in os.listdir(out))
+
+
+def test_commands_that_change_the_network_refuse_a_test_root(tmp_path) -> None:
+    root = example_root(tmp_path)
+    (root / "etc" / "wibond.conf").write_text("[bond0]\n[[wlan0]]\n")
+    for args in (("apply",), ("try",), ("confirm",), ("rollback",)):
+        proc = wibond(*args, WIBOND_ROOT=str(root))
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert f"WIBOND_ROOT={root} is set (it is for tests)" in proc.stderr, proc.stderr
+    # what only reads still works under it
+    assert wibond("apply", "--dry-run", WIBOND_ROOT=str(root)).returncode == 0
+
+
+def test_apply_names_the_file_it_applies_and_its_json_has_a_version(tmp_path) -> None:
+    import json
+
+    root = example_root(tmp_path)
+    (root / "etc" / "wibond.conf").write_text("[bond0]\n[[wlan0]]\n")
+    proc = wibond("apply", "--config", "/tmp/other.conf", WIBOND_ROOT=str(root))
+    assert proc.returncode == 2 and "wibond try /tmp/other.conf" in proc.stderr
+    proc = wibond("apply", "--dry-run", "--json", WIBOND_ROOT=str(root))
+    data = json.loads(proc.stdout)
+    assert data["version"] == 1 and data["changes"][0]["kind"] == "add"
+    assert set(data["changes"][0]) == {"bond", "kind", "what", "old", "new", "why", "text"}
+    assert wibond("apply", "--json", WIBOND_ROOT=str(root)).returncode == 2
+
+
+def test_confirm_and_rollback_agree_on_nothing_pending() -> None:
+    if os.geteuid() != 0 or os.path.exists("/run/wibond-try"):
+        import pytest
+
+        pytest.skip("needs root and no try pending on this machine")
+    lock = os.path.exists("/run/wibond-try.lock")
+    for command in ("confirm", "rollback"):
+        proc = wibond(command)
+        assert proc.returncode == 1 and "no try is pending" in proc.stderr, proc.stderr
+    assert os.path.exists("/run/wibond-try.lock") == lock    # nothing left behind
+    assert wibond("rollback", "--deadline").returncode == 0  # the timer's run never fails
+
+
+def test_an_empty_config_says_it_brings_no_bond_up(tmp_path) -> None:
+    conf = tmp_path / "w.conf"
+    for text in ("", "# only a comment\n", "\ufeff\r\n"):
+        conf.write_text(text)
+        proc = wibond("check", str(conf))
+        assert proc.returncode == 0 and "brings no bond up" in proc.stderr, proc.stderr
+        proc = wibond("generate", "--config", str(conf), str(tmp_path / f"out{len(text)}"))
+        assert "brings no bond up" in proc.stderr
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "wibond.conf").write_text("")
+    proc = wibond("status", WIBOND_ROOT=str(tmp_path))
+    assert proc.returncode == 0 and "brings no bond up" in proc.stderr
+    proc = wibond("monitor", "--duration", "1", WIBOND_ROOT=str(tmp_path))
+    assert proc.returncode == 1 and "brings no bond up" in proc.stderr
+
+
+def test_a_windows_file_and_a_typo_are_explained(tmp_path) -> None:
+    conf = tmp_path / "w.conf"
+    conf.write_bytes(b"\xef\xbb\xbf[bond0]\r\n\tprimay = eth0\r\n\t[[eth0]]\r\n\tmiimon = 100\r\n"
+                     b"[eth1]\r\n\ttype = wired\r\n")
+    err = wibond("check", str(conf)).stderr
+    assert "\\ufeff" not in err and "invalid line" not in err
+    assert f"{conf}:2: error: [bond0] primay: unknown key; did you mean primary?" in err
+    assert "[bond0] [[eth0]] miimon: a key of the bond, not of a slave: bond keys go above the " \
+           "first [[slave]]" in err
+    assert "[eth1] type: a key of a slave section; if eth1 is meant as a slave, write it " \
+           "[[eth1]] (two brackets)" in err
+    conf.write_text("[bond0]\nprimary: eth0 # a: b\n[[eth0]]\n")
+    assert "cannot parse 'primary: eth0 # a: b': keys are set with `=`, not `:`" in \
+        wibond("check", str(conf)).stderr
+    conf.write_text("[bond0]\ndhcp = both\n[[eth0]]\n")
+    import json
+
+    data = json.loads(wibond("check", "--json", str(conf)).stdout)
+    assert data["version"] == 1 and data["bonds"][0]["dhcp"] == ["ipv4", "ipv6"]

@@ -79,6 +79,47 @@ def test_status_bond_not_created(tmp_path) -> None:
     write(tmp_path, "etc/wibond.conf", "[tbond1]\n[[twlan5]]\n")
     proc = wibond(tmp_path, "status")
     assert proc.stdout.splitlines()[0] == "tbond1: not created (no slave unit running)"
+    assert proc.returncode == 3   # a bond shown carries no traffic, as systemctl is-active says
+
+
+def test_status_exit_codes_follow_the_traffic_and_the_names(tmp_path) -> None:
+    root = fake_root(tmp_path)
+    assert wibond(root, "status").returncode == 0
+    assert wibond(root, "status", "tbond0").returncode == 0
+    write(root, "sys/class/net/tbond0/bonding/active_slave", "")
+    assert wibond(root, "status").returncode == 3      # no slave carries the traffic
+    proc = wibond(root, "status", "bond9")
+    assert proc.returncode == 1
+    assert "bond9: no such bond in /etc/wibond.conf (bonds: tbond0)" in proc.stderr
+    proc = wibond(root, "status", "--json", "bond9")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert wibond(root, "monitor", "--duration", "1", "bond9").returncode == 1
+
+
+def test_status_json_has_a_version_and_every_key_whatever_the_state(tmp_path) -> None:
+    import json
+
+    root = fake_root(tmp_path)
+    write(root, "etc/wibond.conf", "[tbond0]\n[[twlan0]]\n[[twlx*]]\n[[teth9]]\n"
+                                   "[tbond1]\n[[twlan5]]\n")
+    data = json.loads(wibond(root, "status", "--json").stdout)
+    assert data["version"] == 1 and data["try"] is None
+    up, absent = data["bonds"]
+    assert set(up) == set(absent)            # the same keys, created or not
+    assert absent["exists"] is False and absent["mode"] is None and absent["dhcp"] == []
+    assert up["carries_traffic"] is True and absent["carries_traffic"] is False
+    slave_keys = {frozenset(s) for s in up["slaves"]}
+    assert len(slave_keys) == 1               # enslaved or not, radio or not
+    assert isinstance(data["managers"], list)
+
+
+def test_monitor_refuses_an_interval_or_duration_not_above_zero(tmp_path) -> None:
+    root = fake_root(tmp_path)
+    for args in (("--interval", "-1", "--duration", "1"), ("--interval", "0"),
+                 ("--duration", "0"), ("--interval", "nan"), ("--interval", "x")):
+        proc = wibond(root, "monitor", *args)
+        assert proc.returncode == 2, args
+        assert "seconds" in proc.stderr, proc.stderr
 
 
 def test_bond_changes() -> None:

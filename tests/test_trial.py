@@ -95,6 +95,51 @@ def test_verify_names_what_does_not_work(tmp_path) -> None:
     assert trial.verify(w.host, loaded, 0, print) == "bond0 lacks 192.168.43.150/24"
 
 
+def test_trying_etc_wibond_conf_edited_in_place_rolls_back_the_file_too(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    etc = tmp_path / "etc" / "wibond.conf"
+    etc.write_text(WLAN1_PRIMARY)                 # edited in place, then tried
+    said: list[str] = []
+    loaded = trial.start(w.host, str(etc), 120, "/usr/bin/wibond", said.append)
+    assert etc.read_text() == PI                  # a reboot now boots what ran
+    assert (tmp_path / "run" / "wibond-try" / "wibond.conf").read_text() == WLAN1_PRIMARY
+    apply.apply(w.host, loaded, said.append, lookup=w.lookup)
+    assert w.host._active(w.host.links["bond0"]) == "wlan1"
+    the_plan = trial.rollback(w.host, said.append, "check failed", lookup=w.lookup)
+    assert [c.describe() for c in the_plan.changes] == ["bond0: primary wlan1 -> wlan0, set in place"]
+    assert etc.read_text() == PI and w.host._active(w.host.links["bond0"]) == "wlan0"
+    assert (tmp_path / "etc" / "wibond.conf.rejected").read_text() == WLAN1_PRIMARY
+    assert not (tmp_path / "run" / "wibond-try").exists()
+    # tried again in place and confirmed: the edit stays, the old text is .previous
+    etc.write_text(WLAN1_PRIMARY)
+    tried_again = trial.start(w.host, str(etc), 120, "/usr/bin/wibond", said.append)
+    apply.apply(w.host, tried_again, said.append, lookup=w.lookup)
+    trial.confirm(w.host, said.append)
+    assert etc.read_text() == WLAN1_PRIMARY
+    assert (tmp_path / "etc" / "wibond.conf.previous").read_text() == PI
+
+
+def test_an_in_place_try_whose_old_text_is_unknown_is_refused_and_leaves_nothing(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    for bond in ("bond0",):
+        (tmp_path / "run" / "wibond" / bond / "applied.conf").unlink()
+    etc = tmp_path / "etc" / "wibond.conf"
+    etc.write_text(WLAN1_PRIMARY)
+    with pytest.raises(trial.TryError, match="the text the bonds run is not known"):
+        trial.start(w.host, str(etc), 120, "/usr/bin/wibond", print)
+    assert etc.read_text() == WLAN1_PRIMARY and not (tmp_path / "run" / "wibond-try").exists()
+    assert w.host.mutations() == []
+
+
+def test_a_try_that_cannot_arm_its_timer_leaves_nothing_behind(tmp_path) -> None:
+    w = Booted(tmp_path, PI)
+    w.host.programs.discard("systemd-run")
+    with pytest.raises(trial.TryError, match="cannot arm the rollback timer.*nothing changed"):
+        trial.start(w.host, candidate(tmp_path, WLAN1_PRIMARY), 60, "/usr/bin/wibond", print)
+    assert trial.pending() is None and not (tmp_path / "run" / "wibond-try").exists()
+    assert paths.config_in_force() == paths.CONFIG
+
+
 WPA_WRONG_KEY = """wlan0: SME: Trying to authenticate with 02:00:00:00:02:00 (SSID='home' freq=2412 MHz)
 wlan0: WPA: 4-Way Handshake failed - pre-shared key may be incorrect
 wlan0: CTRL-EVENT-SSID-TEMP-DISABLED id=0 ssid="home" auth_failures=1 duration=10 reason=WRONG_KEY

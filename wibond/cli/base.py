@@ -40,6 +40,15 @@ def config_path(args: Any, default: str | None = None) -> str:
     return given or positional or default or paths.host(paths.CONFIG)
 
 
+def shown(path: str) -> str | None:
+    """How messages name PATH: the machine's own config (and a try's candidate) as boot and
+    the journal name it, another file as given."""
+    for own in (paths.CONFIG, paths.TRY_CONFIG):
+        if os.path.abspath(path) == os.path.abspath(paths.host(own)):
+            return own
+    return None
+
+
 def print_diagnostics(loaded: reader.Loaded) -> None:
     for diag in sorted(loaded.diagnostics, key=lambda d: (d.line or 0, d.severity)):
         print(diag, file=sys.stderr)
@@ -47,7 +56,7 @@ def print_diagnostics(loaded: reader.Loaded) -> None:
 
 def load_quiet(path: str) -> reader.Loaded:
     """The config, its errors on stderr (and that it brings no bond up, when it does not)."""
-    loaded = reader.load(path)
+    loaded = reader.load(path, shown=shown(path))
     for diag in loaded.errors:
         print(diag, file=sys.stderr)
     if not loaded.errors and not loaded.bonds:

@@ -8,17 +8,9 @@ import sys
 from typing import Any
 
 from ..boot.writer import WriteError, write_plan
-from ..common import paths
 from ..config import reader
 from ..config.model import ERROR, Bond, Diagnostic
-from .base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, config_path, print_json
-
-
-def _shown(path: str) -> str | None:
-    """The machine's own config is named as boot names it, so the messages and files are the
-    same as the journal's."""
-    return paths.CONFIG if os.path.abspath(path) == os.path.abspath(paths.host(paths.CONFIG)) \
-        else None
+from .base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, config_path, print_json, shown
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -26,7 +18,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ..config import wpafile
 
     path = config_path(args)
-    loaded = reader.load(path, shown=_shown(path))
+    loaded = reader.load(path, shown=shown(path))
     diagnostics = list(loaded.diagnostics)
     bonds: list[Bond] = []
     choices: dict[str, Any] = {}
@@ -89,7 +81,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from ..boot.generator import boot_plan, left_out
 
     path = config_path(args)
-    loaded = reader.load(path, shown=_shown(path))
+    loaded = reader.load(path, shown=shown(path))
     plan, _bonds, _choices, problems = boot_plan(loaded)
     for diag in sorted(loaded.diagnostics + left_out(loaded.path, problems),
                        key=lambda d: (d.line or 0, d.severity)):

@@ -102,10 +102,16 @@ def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
     from ..common.names import escape_instance
 
     st = sources.bond(bond.name)
-    out: dict[str, Any] = {"bond": bond.name, "exists": st.exists}
+    # Every key, whatever the state (--json's shape): null when the kernel has no bond.
+    out: dict[str, Any] = {"bond": bond.name, "exists": st.exists, "carries_traffic": False,
+                           "mode": None, "carrier": None, "active": None, "primary": None,
+                           "mac": None, "monitoring": None, "dhcp": [], "addresses": [],
+                           "last_failover": None, "last_failover_error": None}
     if st.exists:
         out.update(mode=st.mode, carrier=st.carrier, active=st.active, primary=st.primary,
                    mac=st.mac, monitoring=st.monitor)
+        # Traffic needs the carrier and, where one slave carries it, that slave.
+        out["carries_traffic"] = st.carrier and (bool(st.active) or st.mode != "active-backup")
     by_name = {d.name: d for d in present}
     enslaved = {s.name: s for s in st.slaves}
     slaves: list[dict[str, Any]] = []
@@ -118,16 +124,16 @@ def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
             problems.append(f"{name}: {e}")
             continue
         slave = enslaved.get(name)
-        if found is None or found[0] is not bond:
-            if slave:
-                slaves.append({"name": name, "enslaved": True, "section": None})
+        if (found is None or found[0] is not bond) and not slave:
             continue
-        section = found[1]
-        entry: dict[str, Any] = {"name": name, "type": section.type, "section": section.name,
-                                 "enslaved": bool(slave), "active": st.active == name}
+        section = found[1] if found is not None and found[0] is bond else None
+        entry: dict[str, Any] = {"name": name, "type": section.type if section else None,
+                                 "section": section.name if section else None,
+                                 "enslaved": bool(slave), "active": st.active == name,
+                                 "link": None, "mii": None, "failures": None, "radio": None}
         if slave:
             entry.update(link=slave_verdict(st, slave), mii=slave.mii, failures=slave.failures)
-        if section.wireless or (slave and slave.wireless):
+        if section is not None and (section.wireless or (slave and slave.wireless)):
             entry["radio"] = sources.radio(name)
         slaves.append(entry)
     out["slaves"] = slaves
@@ -151,8 +157,7 @@ def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
 
     last = failovers.last(bond.name, lines, arp=bool(st.arp_interval))
     out["last_failover"] = dict(last, ago_s=round(now - last["at"], 1)) if last else None
-    if error:
-        out["last_failover_error"] = error
+    out["last_failover_error"] = error
     return out
 
 
@@ -171,7 +176,8 @@ def _addresses(bond: Bond, infos: list[dict[str, Any]], clients: list[tuple[Any,
             continue
         family = 4 if info.get("family") == "inet" else 6
         text = f"{info['local']}/{info.get('prefixlen')}"
-        entry: dict[str, Any] = {"address": text, "family": family}
+        entry: dict[str, Any] = {"address": text, "family": family, "source": None,
+                                 "unit": None, "valid_s": None, "lease": None}
         valid = info.get("valid_life_time")
         if isinstance(valid, int) and valid < 0xFFFFFFFF:
             entry["valid_s"] = valid
@@ -182,12 +188,12 @@ def _addresses(bond: Bond, infos: list[dict[str, Any]], clients: list[tuple[Any,
             entry.update(source="dhcp", unit=client.unit(escaped))
             lease = client.lease(bond.name)
             if lease and lease.address in ("", info["local"]):
+                expires = lease.expires()
                 entry["lease"] = {"obtained": lease.obtained, "seconds": lease.seconds,
                                   "server": lease.server or None,
-                                  "ago_s": round(now - lease.obtained)}
-                expires = lease.expires()
-                if expires is not None:
-                    entry["lease"]["left_s"] = max(0, round(expires - now))
+                                  "ago_s": round(now - lease.obtained),
+                                  "left_s": max(0, round(expires - now))
+                                  if expires is not None else None}
         elif family == 6 and info.get("prefixlen") == 128 and "ipv6" in holder:
             entry.update(source="dhcp", unit=holder["ipv6"].unit(escaped))
         elif family == 6 and info.get("dynamic"):

@@ -7,7 +7,7 @@ import os
 import sys
 
 from ..common import paths
-from .base import EXIT_ERROR, EXIT_OK, load_quiet
+from .base import EXIT_DOWN, EXIT_ERROR, EXIT_OK, load_quiet, print_json, unknown_bonds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,6 +19,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .report import report
 
     loaded = load_quiet(args.config or paths.host(paths.config_in_force()))
+    missing = unknown_bonds(loaded, args.bond)
+    if missing:
+        print(f"wibond status: {', '.join(missing)}: no such bond in {loaded.path} (bonds: "
+              f"{', '.join(b.name for b in loaded.bonds) or 'none'})", file=sys.stderr)
+        return EXIT_ERROR
     bonds = [b for b in loaded.bonds if not args.bond or b.name in args.bond]
     try:
         present = devices.present()
@@ -28,14 +33,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     data = report(bonds, loaded.bonds, present, managers=lambda: _managers(loaded.bonds))
     data["try"] = trial.pending()
     if args.json:
-        import json
-
-        json.dump(data, sys.stdout, indent=2)
-        print()
+        print_json(data)
     else:
         for line in render(data):
             print(line)
-    return EXIT_ERROR if loaded.errors else EXIT_OK
+    if loaded.errors:
+        return EXIT_ERROR
+    return EXIT_DOWN if any(not b["carries_traffic"] for b in data["bonds"]) else EXIT_OK
 
 
 def render(data: dict) -> list[str]:
@@ -54,7 +58,8 @@ def render(data: dict) -> list[str]:
     for b in data["bonds"]:
         out += _render_bond(b)
     if data.get("managers"):
-        out.append(f"other network managers (told to keep off {data['managers'][0]['owned']}):")
+        out.append("other network managers (told to keep off "
+                   f"{', '.join(data['managers'][0]['owned'])}):")
         for m in data["managers"]:
             told = ", ".join(m["files"]) or "nothing to tell"
             missing = f"; MISSING {', '.join(m['missing'])}: systemctl restart wibond-managers" \
@@ -81,7 +86,7 @@ def _render_bond(b: dict) -> list[str]:
             out.append(f" {mark}{s['name']:16s} {s['type']:9s} {s['link']:26s} [[{s['section']}]]")
         else:
             out.append(f"  {s['name']:16s} {s['type']:9s} not enslaved  [[{s['section']}]]")
-        if "radio" in s:
+        if s["radio"] is not None:
             from .radio import describe
 
             out.append(f"  {'':16s} {describe(s['radio'])}")
@@ -118,12 +123,12 @@ def _address(a: dict) -> str:
         if lease:
             length = f"{_ago(lease['seconds'])} lease" if lease.get("seconds") is not None else "lease"
             text += f": {length} obtained {_clock(lease['obtained'])} ({_ago(lease['ago_s'])} ago)"
-            if "left_s" in lease:
+            if lease["left_s"] is not None:
                 text += f", {_ago(lease['left_s'])} left"
             if lease.get("server"):
                 text += f", server {lease['server']}"
             return text
-    if "valid_s" in a:
+    if a["valid_s"] is not None:
         text += f", valid {_ago(a['valid_s'])} more"
     return text
 
@@ -156,7 +161,7 @@ def _managers(bonds: list[Bond]) -> list[dict]:
         files = manager.told(owned)
         out.append({"name": manager.name, "found": how, "files": files,
                     "missing": [p for p in files if not os.path.exists(paths.host(p))],
-                    "owned": owned.describe()})
+                    "owned": owned.parts()})
     return out
 
 
@@ -201,8 +206,16 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from ..runtime.hostio import Host
 
     host = Host(lambda _line: None)   # reads only
-    loaded = load_quiet(args.config or paths.host(paths.CONFIG))
+    loaded = load_quiet(args.config or paths.host(paths.config_in_force()))
+    missing = unknown_bonds(loaded, args.bond)
+    if missing:
+        print(f"wibond monitor: {', '.join(missing)}: no such bond in {loaded.path}",
+              file=sys.stderr)
+        return EXIT_ERROR
     names = [b.name for b in loaded.bonds if not args.bond or b.name in args.bond]
+    if not names:
+        print("wibond monitor: no bond to watch", file=sys.stderr)
+        return EXIT_ERROR
     monitor = None
     try:
         import pyudev

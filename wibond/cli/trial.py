@@ -10,7 +10,7 @@ import sys
 import time
 
 from ..common import paths
-from .base import EXIT_ERROR, EXIT_OK
+from .base import EXIT_ERROR, EXIT_OK, config_path, refuse_test_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,9 +25,11 @@ def _log(line: str) -> None:
     journal(line)
 
 
-def _root() -> bool:
-    if os.geteuid() != 0 and paths.root() in ("", "/"):
-        print("wibond: changing the network takes root", file=sys.stderr)
+def _root(command: str) -> bool:
+    if refuse_test_root(command):
+        return False
+    if os.geteuid() != 0:
+        print(f"wibond {command}: changing the network takes root", file=sys.stderr)
         return False
     return True
 
@@ -49,22 +51,28 @@ def cmd_try(args: argparse.Namespace) -> int:
     from ..runtime.context import StepError
     from ..runtime.hostio import Host, HostError
 
-    if not _root():
+    if not _root("try"):
         return EXIT_ERROR
+    candidate = config_path(args)
     host = Host(_log)
     t0 = time.monotonic()
     began = time.time()
     try:
-        loaded = trial.start(host, args.file, args.timeout, _wibond(), _log)
+        with open(candidate, "rb") as f:
+            tried = f.read()
+        loaded = trial.start(host, candidate, args.timeout, _wibond(), _log)
+    except OSError as e:
+        print(f"wibond try: cannot read {candidate}: {e.strerror}", file=sys.stderr)
+        return EXIT_ERROR
     except trial.TryError as e:
         print(f"wibond try: {e}", file=sys.stderr)
         return EXIT_ERROR
-    except HostError as e:   # the timer could not be made: no try without a way back
-        trial._clear()
-        print(f"wibond try: cannot arm the rollback timer: {e}; nothing changed", file=sys.stderr)
-        return EXIT_ERROR
-    deadline = trial.pending()["deadline"]  # type: ignore[index]
-    print(f"trying {args.file}; it rolls back at {_clock(deadline)} unless confirmed", flush=True)
+    deadline = time.time() + args.timeout
+    pending = trial.pending()
+    if pending and pending["deadline"]:
+        deadline = pending["deadline"]
+    print(f"trying {candidate}; it rolls back at {_clock(deadline)} unless confirmed",
+          flush=True)
     problem: str | None
     try:
         with trial.Lock():
@@ -80,17 +88,16 @@ def cmd_try(args: argparse.Namespace) -> int:
         problem = str(e)
     if problem:
         print(f"the tried config does not work: {problem}; rolling back", flush=True)
-        trial.journal(f"try of {args.file} failed its check: {problem}")
+        trial.journal(f"try of {candidate} failed its check: {problem}")
         t = time.monotonic()
         trial.rollback(host, _log, f"check failed: {problem}")
         print(f"rolled back in {time.monotonic() - t:.1f} s ({time.monotonic() - t0:.1f} s "
-              f"after the try began); {paths.CONFIG} is unchanged")
+              f"after the try began); {paths.CONFIG} is as it was before the try"
+              + (f" (the edit: {trial.REJECTED})" if trial.in_place(candidate) else ""))
         return EXIT_ERROR
     print(f"it works: every bond has an active slave, its addresses and its gateway.\n"
           f"Press Enter to keep it, or run `wibond confirm` from a new login (which proves the "
           f"new path works). Without either it rolls back at {_clock(deadline)}.", flush=True)
-    with open(args.file, "rb") as f:
-        tried = f.read()
     return _wait(host, deadline, tried)
 
 
@@ -140,7 +147,7 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     from ..runtime import trial
     from ..runtime.hostio import Host
 
-    if not _root():
+    if not _root("confirm"):
         return EXIT_ERROR
     try:
         kept = trial.confirm(Host(_log), _log)
@@ -156,7 +163,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from ..runtime.context import StepError
     from ..runtime.hostio import Host, HostError
 
-    if not _root():
+    if not _root("rollback"):
         return EXIT_ERROR
     why = "the deadline passed" if args.deadline else "wibond rollback"
     try:
@@ -165,8 +172,10 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         print(f"wibond rollback: {e}", file=sys.stderr)
         return EXIT_ERROR
     if the_plan is None:
-        print("no try is pending: nothing to roll back")
-        return EXIT_OK
+        # As confirm says it (exit 1); the timer's own run found a try confirmed or rolled
+        # back just before it: its unit must not end failed.
+        print("wibond rollback: no try is pending (nothing to roll back)", file=sys.stderr)
+        return EXIT_OK if args.deadline else EXIT_ERROR
     for line in the_plan.lines():
         print(line)
     print(f"rolled back ({why}): {paths.CONFIG} is in force")

@@ -59,6 +59,12 @@ def record_path(bond: str) -> str:
     return f"{run_dir(bond)}/applied.json"
 
 
+def config_record(bond: str) -> str:
+    """The text of the config BOND was started from (the file whose snapshot record_path
+    holds): `wibond try` of an edited /etc/wibond.conf rolls back to it."""
+    return f"{run_dir(bond)}/applied.conf"
+
+
 def created_path(bond: str) -> str:
     """Written once the bond's start step has made it."""
     return f"{run_dir(bond)}/created"

@@ -45,15 +45,18 @@ class Owned:
         if name not in self.names:
             self.names.append(name)
 
-    def describe(self) -> str:
-        """The interfaces, as `wibond check` and `wibond status` name them."""
+    def parts(self) -> list[str]:
+        """The interfaces, one entry each, as `wibond check` and `wibond status` name them."""
         parts = list(self.names)
         for m in self.matches:
             what = [f"MAC {' or '.join(m.macs)}" if m.macs else "",
                     f"driver {' or '.join(m.drivers)}" if m.drivers else "",
                     f"USB {' or '.join(m.usb)}" if m.usb else ""]
             parts.append(f"[[{m.section}]] ({', '.join(w for w in what if w)})")
-        return ", ".join(parts)
+        return parts
+
+    def describe(self) -> str:
+        return ", ".join(self.parts())
 
 
 class Manager:

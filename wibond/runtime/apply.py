@@ -56,6 +56,13 @@ def running(host: Host) -> tuple[dict[str, Bond], list[str]]:
     return found, unknown
 
 
+def running_text(host: Host) -> bytes | None:
+    """The text of the config the running bonds were started or last applied from (their
+    records); None when no running bond kept it or two kept different texts."""
+    texts = {host.read_bytes(layout.config_record(name)) for name in running(host)[0]}
+    return texts.pop() if len(texts) == 1 else None
+
+
 def plan(host: Host, wanted: Loaded) -> tuple[changes.Plan, dict[str, Bond]]:
     """The changes from what runs to WANTED, and the running bonds (from their records)."""
     bonds, unknown = running(host)
@@ -292,7 +299,7 @@ def apply(host: Host, wanted: Loaded, log: Log, dry_run: bool = False,
     for bond in wanted.bonds:
         if bondstate.is_bond(host, bond.name) and not any(
                 c.bond == bond.name and c.kind in (Kind.ADD, Kind.RECREATE) for c in the_plan.changes):
-            keep_record(host, bond.name)   # add/recreate: the bond's own start keeps it
+            keep_record(host, bond.name, wanted)   # add/recreate: the bond's own start keeps it
     for c in the_plan.changes:
         if c.kind == Kind.REMOVE:
             host.remove(layout.record_path(c.bond))

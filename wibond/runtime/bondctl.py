@@ -10,7 +10,7 @@ wibond.conf has changed or broken since.
 from __future__ import annotations
 
 from ..common import layout, paths
-from ..config.model import Bond, Slave
+from ..config.model import Bond, Loaded, Slave
 from .bondstate import (
     KERNEL_ARP_MISSED_MAX,
     NET,
@@ -131,14 +131,19 @@ def create(host: Host, bond: Bond, log: Log) -> None:
     host.save(layout.created_path(name), "")
 
 
-def keep_record(host: Host, bond: str) -> None:
+def keep_record(host: Host, bond: str, loaded: Loaded) -> None:
     """The generator's snapshot the bond was made from, copied as it is (no JSON parsed or
-    written: the start step stays cheap)."""
+    written: the start step stays cheap), and the text of LOADED's file while it still holds
+    what LOADED was read from."""
     from ..boot.snapshot import PATH
+    from ..config.model import stamp
 
-    data = host.read_bytes(PATH)
-    if data is not None and host.read_bytes(layout.record_path(bond)) != data:
-        host.save_bytes(layout.record_path(bond), data)
+    for path, data in ((layout.record_path(bond), host.read_bytes(PATH)),
+                       (layout.config_record(bond), host.read_bytes(loaded.path))):
+        if data is None or (path == layout.config_record(bond) and stamp(data) != loaded.stamp):
+            continue
+        if host.read_bytes(path) != data:
+            host.save_bytes(path, data)
 
 
 def set_monitoring(host: Host, bond: Bond, lease_gateway: str | None, log: Log) -> None:

@@ -70,7 +70,7 @@ def cmd_start(ctx: Context, bond: str) -> None:
     if config_bond.address or config_bond.gateway or config_bond.gateway6 or config_bond.dns:
         cmd_static(ctx, bond)
     cmd_start_slaves(ctx, bond)
-    bondctl.keep_record(ctx.host, bond)
+    bondctl.keep_record(ctx.host, bond, ctx.loaded)
 
 
 def cmd_static(ctx: Context, bond: str) -> None:

@@ -33,6 +33,8 @@ DEADLINE = f"{paths.TRY_DIR}/deadline"
 SOURCE = f"{paths.TRY_DIR}/source"
 LOCK = "/run/wibond-try.lock"
 PREVIOUS = f"{paths.CONFIG}.previous"
+# A rolled-back try of /etc/wibond.conf edited in place: the edit, kept for its author.
+REJECTED = f"{paths.CONFIG}.rejected"
 
 
 class TryError(Exception):
@@ -80,33 +82,61 @@ def pending() -> dict | None:
     return out
 
 
+def in_place(candidate: str) -> bool:
+    """Whether CANDIDATE is /etc/wibond.conf itself (edited, then tried, as netplan teaches)."""
+    return os.path.abspath(candidate) == os.path.abspath(paths.host(paths.CONFIG))
+
+
 def start(host: Host, candidate: str, timeout: float, wibond: str, log: Log) -> Loaded:
     """Check CANDIDATE, put it in force and arm the deadline's timer; the caller applies it.
-    Refused (TryError) when a try is pending or the candidate has errors."""
+    Refused (TryError) when a try is pending, the candidate has errors or, for /etc/wibond.conf
+    edited in place, the text the bonds run is not known; then nothing is left behind.
+
+    Trying /etc/wibond.conf itself: the edit becomes the candidate and the text the running
+    bonds were started from (their records) goes back into /etc/wibond.conf, so the try is
+    like any other: a rollback or a reboot runs the old text, `wibond confirm` the edit."""
+    from . import apply
+
     if pending():
         raise TryError("a try is pending already: `wibond confirm` or `wibond rollback` it first")
-    loaded = reader.load(candidate)
+    loaded = reader.load(candidate, shown=paths.CONFIG if in_place(candidate) else None)
     if loaded.errors:
         raise TryError(f"{candidate} has errors; nothing changed:\n"
                        + "\n".join(str(d) for d in loaded.errors))
     with open(candidate, "rb") as f:
         data = f.read()
+    previous = None
+    if in_place(candidate):
+        previous = apply.running_text(host)
+        if previous is None:
+            raise TryError(f"{paths.CONFIG} was edited in place, and the text the bonds run is "
+                           "not known (no running bond kept it, or they run different ones); "
+                           f"nothing changed. `wibond apply` applies the edit without a way "
+                           f"back; for a try, put the old text back and try a copy")
     deadline = time.time() + timeout
-    host.save_bytes(paths.TRY_CONFIG, data, durable=True)
-    host.save_bytes(DEADLINE, f"{deadline:.0f}\n".encode(), durable=True)
-    host.save_bytes(SOURCE, os.path.abspath(candidate).encode() + b"\n", durable=True)
-    # A timer of an earlier try that elapsed (or a failed rollback) keeps the unit's name.
-    for unit in (f"{TIMER_UNIT}.timer", f"{TIMER_UNIT}.service"):
-        try:
-            host.systemctl("stop", unit)
-            host.systemctl("reset-failed", unit)
-        except HostError:
-            pass
-    # The timer first: from here on a killed try still rolls back.
-    host.run(host.program("systemd-run") or "systemd-run", f"--unit={TIMER_UNIT}",
-             f"--on-active={max(1, int(timeout))}s", "--timer-property=AccuracySec=1s",
-             "--description=wibond: roll back an unconfirmed `wibond try`",
-             wibond, "rollback", "--deadline")
+    try:
+        host.save_bytes(paths.TRY_CONFIG, data, durable=True)
+        host.save_bytes(DEADLINE, f"{deadline:.0f}\n".encode(), durable=True)
+        host.save_bytes(SOURCE, os.path.abspath(candidate).encode() + b"\n", durable=True)
+        # A timer of an earlier try that elapsed (or a failed rollback) keeps the unit's name.
+        for unit in (f"{TIMER_UNIT}.timer", f"{TIMER_UNIT}.service"):
+            try:
+                host.systemctl("stop", unit)
+                host.systemctl("reset-failed", unit)
+            except HostError:
+                pass
+        # The timer first: from here on a killed try still rolls back.
+        host.run(host.program("systemd-run") or "systemd-run", f"--unit={TIMER_UNIT}",
+                 f"--on-active={max(1, int(timeout))}s", "--timer-property=AccuracySec=1s",
+                 "--description=wibond: roll back an unconfirmed `wibond try`",
+                 wibond, "rollback", "--deadline")
+    except (HostError, OSError) as e:
+        _clear()
+        raise TryError(f"cannot arm the rollback timer: {e}; nothing changed") from None
+    if previous is not None and previous != data:
+        host.save_bytes(paths.CONFIG, previous, durable=True)
+        journal(f"try of {paths.CONFIG} as edited: the edit is the candidate; {paths.CONFIG} "
+                "holds the text the bonds ran until `wibond confirm`")
     journal(f"try of {candidate}: in force from {paths.TRY_CONFIG}; rolls back at "
             f"{time.strftime('%H:%M:%S', time.localtime(deadline))} unless confirmed")
     return reader.load(paths.host(paths.TRY_CONFIG), shown=paths.TRY_CONFIG)
@@ -123,6 +153,8 @@ def _disarm(host: Host) -> None:
 
 def confirm(host: Host, log: Log) -> str:
     """The candidate becomes /etc/wibond.conf; returns where the old file was kept."""
+    if not pending():   # asked before the lock, which would otherwise be left in /run
+        raise TryError("no try is pending (nothing to confirm)")
     with Lock():
         if not pending():
             raise TryError("no try is pending (nothing to confirm)")
@@ -147,11 +179,16 @@ def confirm(host: Host, log: Log) -> str:
 
 
 def _clear() -> None:
+    """No try pending any more: its files and their directory gone."""
     for path in (paths.TRY_CONFIG, DEADLINE, SOURCE):
         try:
             os.unlink(paths.host(path))
         except FileNotFoundError:
             pass
+    try:
+        os.rmdir(paths.host(paths.TRY_DIR))
+    except OSError:
+        pass  # gone already, or something else was put there: left alone
 
 
 def rollback(host: Host, log: Log, why: str,
@@ -160,9 +197,18 @@ def rollback(host: Host, log: Log, why: str,
     try was pending."""
     from . import apply
 
+    if not pending():   # asked before the lock, which would otherwise be left in /run
+        return None
     with Lock():
-        if not pending():
+        tried = pending()
+        if not tried:
             return None
+        if tried.get("source") == os.path.abspath(paths.host(paths.CONFIG)):
+            # /etc/wibond.conf edited in place: the edit is kept for its author.
+            edit = host.read_bytes(paths.TRY_CONFIG)
+            if edit is not None and edit != host.read_bytes(paths.CONFIG):
+                host.save_bytes(REJECTED, edit, durable=True)
+                log(f"the tried edit is kept as {REJECTED}")
         _clear()
         journal(f"try rolled back ({why}): applying {paths.CONFIG} again")
         loaded = reader.load(paths.host(paths.CONFIG), shown=paths.CONFIG)
