@@ -9,6 +9,8 @@ one radio.
    system unit's timer rolls back at the deadline.
 5. A candidate tried and confirmed by `wibond confirm` from another process: /etc/wibond.conf
    becomes the candidate, the old file is kept, nothing rolls back after the deadline.
+3b. (Issue 27) The cut of 3 made by editing /etc/wibond.conf in place and `wibond try` without
+   a file: rolled back, the file restored to the text that ran, the edit kept beside it.
 (A reboot before or after confirming is not shown here: the lab boots once.)"""
 import signal
 import subprocess
@@ -95,6 +97,38 @@ with Results() as res:
     res.timeline("wrong PSK tried, rolled back", p, t0, t_ok,
                  [(t0, "wibond try"), (t_back, "rolled back")])
     res.check("wrong PSK: no failed unit", not failed_units(), failed_units())
+
+    # -- 3b. the same cut made by editing /etc/wibond.conf in place, then `wibond try` (no
+    # file): the rollback restores the file too, and keeps the edit beside it
+    edited = BASE.replace("/etc/wpa_supplicant/wpa_supplicant.conf",
+                          "/etc/wpa_supplicant/wrong-psk.conf")
+    CONF.write_text(edited)
+    with Pinger(gw, interval=0.05) as p:
+        wait_for(lambda: p.replies_since(p.now() - 1) >= 10, 60, "pinger steady")
+        t0 = p.now()
+        r = sh(["wibond", "try", "--timeout", "60"], check=False, quiet=True, timeout=300)
+        t_back = p.now()
+        flowing = wait_for(lambda: p.replies_since(p.now() - 1) >= 10, 120, "pings flow again",
+                           raise_on_timeout=False)
+    say(f"$ editor /etc/wibond.conf   (the wrong PSK's file)\n$ wibond try --timeout 60\n"
+        f"{r.stdout}{r.stderr}")
+    rejected = Path("/etc/wibond.conf.rejected")
+    res.check("in place: the try of the edited /etc/wibond.conf failed its check and rolled back",
+              r.returncode == 1 and "rolled back in" in r.stdout, r.stdout + r.stderr)
+    res.check("in place: /etc/wibond.conf is the text that ran before the edit, the edit kept "
+              "as /etc/wibond.conf.rejected",
+              CONF.read_text() == BASE and rejected.exists() and rejected.read_text() == edited,
+              CONF.read_text())
+    res.check("in place: connectivity back, the radio on the right PSK",
+              bool(flowing) and reachable(gw) and wait_for(
+                  lambda: wpa_status(wlan0).get("wpa_state") == "COMPLETED", 120,
+                  "associated again", raise_on_timeout=False), p.stats(since=t_back))
+    res.check("in place: the running bond is the one /etc/wibond.conf describes (apply has "
+              "nothing to do)", "bond0: unchanged, not touched" in
+              sh(["wibond", "apply", "--dry-run"], check=False, quiet=True).stdout)
+    res.figure("in place: `wibond try` to rolled back", round(t_back - t0, 1), "s")
+    res.check("in place: no failed unit", not failed_units(), failed_units())
+    rejected.unlink()
 
     # -- 4. the session dies before the confirmation: the timer rolls back at the deadline
     slower = candidate("miimon-200", BASE.replace("miimon = 100", "miimon = 200"))
