@@ -12,6 +12,10 @@ UNITDIR         ?= $(PREFIX)/lib/systemd/system
 UDEVRULESDIR    ?= $(PREFIX)/lib/udev/rules.d
 MANDIR          ?= $(PREFIX)/share/man
 DOCDIR          ?= $(PREFIX)/share/doc/wibond
+BASHCOMPDIR     ?= $(PREFIX)/share/bash-completion/completions
+# yes: byte-compile the package at install (boot may find / read-only); a distribution
+# package that compiles on the target (debian/postinst) sets COMPILE=no.
+COMPILE         ?= yes
 PYTHON          ?= /usr/bin/python3
 # Used only to build the man pages and run tests on this machine.
 HOST_PYTHON     ?= python3
@@ -26,6 +30,7 @@ SYSTEM_UNITS := units/wibond@.service units/wibond-arp@.service units/wibond-man
 SHIPPED_UNITS := $(filter-out $(SYSTEM_UNITS),$(wildcard units/*.service))
 UDEV_RULES := $(wildcard udev/*.rules)
 MANPAGES := man/wibond.conf.5 man/wibond.8
+COMPLETION := completion/wibond.bash
 
 # Entry scripts and units name install paths; rewrite them for this install.
 SUBST = sed -e '1s|^\#![^ ]*python3|\#!$(PYTHON)|' \
@@ -35,11 +40,16 @@ SUBST = sed -e '1s|^\#![^ ]*python3|\#!$(PYTHON)|' \
 	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|' \
 	-e 's|^UNIT_DIR = .*|UNIT_DIR = "$(UNITDIR)"|'
 
-.PHONY: all man install uninstall test check demo examples bench lab lab-image clean dist pkg srcinfo
+.PHONY: all man install uninstall test check demo examples bench lab lab-image clean dist pkg srcinfo deb
 
-all: man
+all: man $(COMPLETION)
 
 man: $(MANPAGES)
+
+# Bash completion, made from the command's own parser so it never drifts from it.
+$(COMPLETION): wibond/cli/main.py wibond/cli/completion.py
+	mkdir -p completion
+	tmp=$@.$$$$.tmp; $(HOST_PYTHON) -m wibond.cli.completion > $$tmp && mv $$tmp $@
 
 # Each build writes a file of its own and renames it: two `make install` from one tree at
 # once (the lab's parallel boots) must not move or truncate each other's page.
@@ -50,7 +60,7 @@ man/wibond.conf.5: man/wibond.conf.5.in wibond/config/configspec.ini wibond/conf
 man/wibond.8: man/wibond.8.in
 	tmp=$@.$$$$.tmp; sed 's|@VERSION@|$(VERSION)|' $< > $$tmp && mv $$tmp $@
 
-install: man
+install: man $(COMPLETION)
 	for f in $(PACKAGE_FILES); do \
 		install -d $(DESTDIR)$(PKGDIR)/$$(dirname $$f) && \
 		$(SUBST) $$f > $(DESTDIR)$(PKGDIR)/$$f.tmp && \
@@ -60,7 +70,7 @@ install: man
 	# Bytecode now: at boot / may still be read-only and the generator would
 	# compile every module on every boot. A target Python of another version
 	# ignores these files and compiles as before.
-	$(HOST_PYTHON) -m compileall -q -d $(PKGDIR)/wibond $(DESTDIR)$(PKGDIR)/wibond
+	$(if $(filter yes,$(COMPILE)),$(HOST_PYTHON) -m compileall -q -d $(PKGDIR)/wibond $(DESTDIR)$(PKGDIR)/wibond)
 	install -d $(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(BINDIR)
 	$(SUBST) generator/wibond-generator > $(DESTDIR)$(GENERATORDIR)/wibond-generator
 	$(SUBST) helpers/wibond-helper > $(DESTDIR)$(LIBEXECDIR)/wibond-helper
@@ -83,6 +93,7 @@ install: man
 	done
 	install -Dpm644 man/wibond.conf.5 $(DESTDIR)$(MANDIR)/man5/wibond.conf.5
 	install -Dpm644 man/wibond.8 $(DESTDIR)$(MANDIR)/man8/wibond.8
+	install -Dpm644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/wibond
 	install -Dpm644 -t $(DESTDIR)$(DOCDIR)/examples examples/*.conf
 	install -Dpm644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
@@ -92,6 +103,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 	for f in $(UDEV_RULES); do rm -f $(DESTDIR)$(UDEVRULESDIR)/$$(basename $$f); done
 	rm -f $(DESTDIR)$(MANDIR)/man5/wibond.conf.5 $(DESTDIR)$(MANDIR)/man8/wibond.8
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/wibond
 
 # The README's test command: sets up what this machine lacks (tools/bootstrap: a virtual
 # environment in $(VENV) for the Python packages; as root, the Debian packages the tests
@@ -175,6 +187,26 @@ pkg: dist
 		makepkg --force $(MAKEPKG_FLAGS)
 	@ls $(PKGBUILDDIR)/*.pkg.tar.zst
 
+# The Debian package (debian/), for Raspberry Pi OS and Debian 12, 13 and sid: built with
+# dpkg-buildpackage from the files git tracks, as they are in this checkout, in
+# $(DEBBUILDDIR); dist/wibond_$(VERSION)_all.deb. DEB_BUILD_OPTIONS=nocheck skips its tests.
+# Needs debhelper, dpkg-dev, python3-configobj (and for its tests python3-pytest,
+# python3-hypothesis, python3-pyudev); lintian checks it: `make deb-lint`.
+DEBBUILDDIR ?= build/deb
+DEBOUT ?= dist
+DEB := $(DEBOUT)/wibond_$(VERSION)_all.deb
+deb:
+	rm -rf $(DEBBUILDDIR)
+	mkdir -p $(DEBBUILDDIR)/wibond-$(VERSION) $(DEBOUT)
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEBBUILDDIR)/wibond-$(VERSION)
+	cd $(DEBBUILDDIR)/wibond-$(VERSION) && env -u MAKEFLAGS -u HOST_PYTHON \
+		dpkg-buildpackage -us -uc -b --no-sign
+	cp $(DEBBUILDDIR)/wibond_$(VERSION)_all.deb $(DEB)
+	@echo $(DEB)
+
+deb-lint: deb
+	lintian --fail-on error --info $(DEB)
+
 # packaging/arch/.SRCINFO, for the AUR, made from the PKGBUILD.
 srcinfo:
 	mkdir -p $(PKGBUILDDIR)
@@ -184,4 +216,5 @@ srcinfo:
 
 clean:
 	rm -f $(MANPAGES) man/*.tmp
+	rm -rf completion
 	rm -rf build dist *.egg-info .pytest_cache

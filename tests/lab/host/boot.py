@@ -62,6 +62,26 @@ def _excerpt(path, tail=60, grep=("wibond",), max_grep=150):
 
 
 _package = []
+_deb = []
+_deb_lock = threading.Lock()
+
+
+def deb_package(log_dir):
+    """wibond's Debian package, built once per process with `make deb` (its tests skipped:
+    the host tests run on their own), in a directory of this process's own."""
+    with _deb_lock:
+        if not _deb:
+            build = Path(tempfile.mkdtemp(prefix="wibond-lab-deb-"))
+            with open(log_dir / "deb.log", "w") as lf:
+                r = subprocess.run(["make", "-C", str(REPO), "deb", f"DEBBUILDDIR={build}/b",
+                                    f"DEBOUT={build}"],
+                                   env=dict(os.environ, DEB_BUILD_OPTIONS="nocheck"),
+                                   stdout=lf, stderr=subprocess.STDOUT)
+            found = sorted(build.glob("wibond_*_all.deb"))
+            if r.returncode != 0 or not found:
+                raise RuntimeError(f"make deb failed (rc={r.returncode}); see {log_dir / 'deb.log'}")
+            _deb.append(found[0])
+        return _deb[0]
 
 
 def arch_package(log_dir):
@@ -81,13 +101,32 @@ def arch_package(log_dir):
     return _package[0]
 
 
-def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None, from_package=False):
-    """The files the initramfs copies over the cached root: product (make install, or the
-    Arch package through pacman -U --root), lab units, scenario etc/."""
+def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None, package="deb",
+                   guest_python=None):
+    """The files the initramfs copies over the cached root: product (the Debian package's
+    files, laid out with dpkg-deb; the Arch package through pacman -U --root; or `make
+    install` with PACKAGE None), lab units, scenario etc/."""
     t = time.monotonic()
     rootfs.mkdir(parents=True)
     info = {}
-    if install and from_package:
+    if install and package == "deb":
+        deb = deb_package(log_dir)
+        with open(log_dir / "install.log", "w") as lf:
+            r = subprocess.run(["dpkg-deb", "-x", str(deb), str(rootfs)], stdout=lf,
+                               stderr=subprocess.STDOUT)
+            # What the package's postinst does on the machine: bytecode for its python3
+            # (here with this Python when it is the guest's version; else the guest does it
+            # at the first import, as without a postinst).
+            if r.returncode == 0 and guest_python == f"{sys.version_info.major}.{sys.version_info.minor}":
+                subprocess.run([sys.executable, "-m", "compileall", "-q", "-d",
+                                "/usr/lib/wibond/python/wibond",
+                                str(rootfs / "usr/lib/wibond/python/wibond")],
+                               stdout=lf, stderr=subprocess.STDOUT)
+        info["install_rc"] = r.returncode
+        info["installed_from"] = deb.name
+        if r.returncode != 0:
+            raise RuntimeError(f"dpkg-deb -x failed (rc={r.returncode}); see {log_dir / 'install.log'}")
+    elif install and package == "arch":
         pkg = arch_package(log_dir)
         (rootfs / "var/lib/pacman").mkdir(parents=True)
         with open(log_dir / "install.log", "w") as lf:
@@ -225,8 +264,10 @@ def run_boot(names, out, timeout=None, install=True, cache=DEFAULT_CACHE,
         shutil.copytree(s, share / "scenarios" / s.name, ignore=_ignore_for_share)
     (share / "plan.json").write_text(json.dumps({"scenarios": snames}) + "\n")
     try:
-        boot_timings.update(prepare_rootfs(share / "rootfs", scens, install=install, log_dir=out,
-                                           from_package=arch == "arm64"))
+        boot_timings.update(prepare_rootfs(
+            share / "rootfs", scens, install=install, log_dir=out,
+            package="arch" if arch == "arm64" else "deb",
+            guest_python=json.loads((image / "manifest.json").read_text()).get("guest_python")))
     except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
         return finish_all(f"prepare run files: {e}")
     boot_timings["precompiled"] = precompile(share, image)
