@@ -54,11 +54,18 @@ class Link:
         self.slaves: list[str] = []
         self.stable_secret: str | None = None
         self.forced_active: str | None = None   # written to bonding/active_slave
+        # The radio's driver (device/driver), USB id (device/uevent PRODUCT=), power save
+        # (`iw dev X get power_save`; None: the driver has none) and promiscuous flag.
+        self.driver = {"wlan": "mac80211_hwsim", "ether": "virtio_net"}.get(kind)
+        self.usb: str | None = None
+        self.power_save: str | None = "on" if kind == "wlan" else None
+        self.promisc = False
 
     def state(self) -> tuple:
         return (self.kind, self.mac, self.up, self.master, json.dumps(self.addrs),
                 json.dumps(self.routes), tuple(sorted(self.bonding.items())),
-                tuple(self.arp_targets), tuple(self.slaves), self.stable_secret)
+                tuple(self.arp_targets), tuple(self.slaves), self.stable_secret,
+                self.power_save, self.promisc)
 
 
 class FakeHost(Host):
@@ -126,6 +133,10 @@ class FakeHost(Host):
         return super().listdir(path)
 
     def readlink(self, path: str) -> str | None:
+        m = re.fullmatch(r"/sys/class/net/([^/]+)/device/driver", path)
+        if m:
+            link = self.links.get(m.group(1))
+            return f"../../../../bus/usb/drivers/{link.driver}" if link and link.driver else None
         m = re.fullmatch(r"/sys/class/net/([^/]+)/master", path)
         if m:
             link = self.links.get(m.group(1))
@@ -148,7 +159,11 @@ class FakeHost(Host):
         if attr == "ifindex":
             return str(list(self.links).index(link.name) + 2)
         if attr == "flags":
-            return "0x1003" if link.up else "0x1002"
+            return hex((0x1003 if link.up else 0x1002) | (0x100 if link.promisc else 0))
+        if attr == "device/uevent" and link.driver:
+            usb = link.usb.split(":") if link.usb else None
+            return f"DRIVER={link.driver}" + (
+                f"\nPRODUCT={int(usb[0], 16):x}/{int(usb[1], 16):x}/100" if usb else "")
         if attr == "carrier":
             return "1" if self._carrier(link) else "0"
         if attr == "bonding_slave/mii_status" and link.master:
@@ -272,7 +287,19 @@ class FakeHost(Host):
         name = os.path.basename(program)
         if name not in self.programs:
             raise HostError(f"cannot run {program}: No such file or directory")
+        if name == "iw" and args[:1] == ("dev",) and args[2:] == ("get", "power_save"):
+            link = self._dev(args[1])
+            if link.power_save is None:
+                raise HostError(f"`iw dev {args[1]} get power_save` failed: command failed: "
+                                "Operation not supported (-95)")
+            return f"Power save: {link.power_save}\n"
         self.ops.append(" ".join([name, *args]))
+        if name == "iw" and args[:1] == ("dev",) and args[2:4] == ("set", "power_save"):
+            link = self._dev(args[1])
+            if link.power_save is None:
+                raise HostError(f"`iw dev {args[1]} set power_save {args[4]}` failed: command "
+                                "failed: Operation not supported (-95)")
+            link.power_save = args[4]
         if name == "modprobe" and args[:1] == ("bonding",):
             self.module = True
         elif name == "resolvconf":
@@ -352,6 +379,8 @@ class FakeHost(Host):
                 link.up = True
             elif word == "down":
                 link.up = False
+            elif word == "promisc":
+                link.promisc = words.pop(0) == "on"
             elif word == "address":
                 mac = words.pop(0)
                 if link.kind == "wlan" and link.up:

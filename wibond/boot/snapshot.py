@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 GENERATOR_DIR = "/run/systemd/generator"
 REL = "wibond/config.json"
 PATH = f"{GENERATOR_DIR}/{REL}"
-VERSION = 2
+VERSION = 3
 
 
 def dumps(loaded: Loaded, bonds: list[Bond], errors: list[Diagnostic]) -> str:

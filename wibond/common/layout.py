@@ -80,6 +80,12 @@ def slave_record(bond: str, ifname: str) -> str:
     return f"{slaves_dir(bond)}/{ifname}"
 
 
+def quirk_record(bond: str, ifname: str) -> str:
+    """What wibond changed on radio IFNAME for its driver's quirks (power save, promiscuous
+    mode), given back when it leaves."""
+    return f"{run_dir(bond)}/quirks/{ifname}"
+
+
 def slave_env_path(bond: str, ifname: str) -> str:
     """The supplicant unit's settings for radio IFNAME (its EnvironmentFile=; the generator
     passes the unit specifier %I for IFNAME)."""

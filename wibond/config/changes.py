@@ -111,7 +111,7 @@ def _show(value: object) -> str:
 
 
 _SLAVE_KEYS = ("type", "wpa_conf", "driver", "bitrates", "after", "kind", "match_mac",
-               "match_driver", "match_usb")
+               "match_driver", "match_usb", "power_save", "promiscuous")
 
 
 def _slave_key(slave: Slave) -> tuple:

@@ -29,14 +29,15 @@ GATEWAY_TARGET = "gateway"
 
 class Slave:
     __slots__ = ("name", "type", "wpa_conf", "driver", "bitrates", "after", "line",
-                 "kind", "match_mac", "match_driver", "match_usb")
+                 "kind", "match_mac", "match_driver", "match_usb", "power_save", "promiscuous")
 
     def __init__(self, name: str, type: str, wpa_conf: str | None = None,
                  driver: str = "nl80211", bitrates: str | None = None,
                  after: str | None = None, line: int | None = None,
                  kind: str = BY_NAME, match_mac: list[str] | None = None,
                  match_driver: list[str] | None = None,
-                 match_usb: list[str] | None = None) -> None:
+                 match_usb: list[str] | None = None, power_save: str = "off",
+                 promiscuous: str = "auto") -> None:
         self.name = name
         self.type = type
         self.kind = kind
@@ -49,6 +50,9 @@ class Slave:
         self.bitrates = bitrates
         self.after = after
         self.line = line
+        # What the radio's driver quirks call for (config/quirks.py) and these allow.
+        self.power_save = power_save
+        self.promiscuous = promiscuous
 
     @property
     def wireless(self) -> bool:

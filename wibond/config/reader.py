@@ -354,10 +354,12 @@ def _bond(name: str, section: Section, index: _LineIndex, report: _Reporter) -> 
         slaves.append(Slave(slave_name, stype, wpa_conf=sub.get("wpa_conf"),
                             driver=sub.get("driver") or "nl80211",
                             bitrates=sub.get("bitrates"), after=sub.get("after"),
+                            power_save=sub.get("power_save") or "off",
+                            promiscuous=sub.get("promiscuous") or "auto",
                             line=index.line(swhere), kind=kind, **matchers))
         if stype != WIRELESS:
-            for key in ("wpa_conf", "bitrates", "after"):
-                if sub.get(key):
+            for key in ("wpa_conf", "bitrates", "after", "power_save", "promiscuous"):
+                if sub.get(key) and key not in sub.defaults:
                     report(WARNING, swhere, key, "applies to wireless slaves only; ignored")
     bond = Bond(name, slaves, **options)
     bond.line = index.line(where)

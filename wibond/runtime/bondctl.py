@@ -265,6 +265,10 @@ def enslave(host: Host, bond: Bond, ifname: str, section: Slave, log: Log) -> No
         host.save(record, "")
     if not is_up(host, ifname):  # the driver opens a new slave; one taken down later is not
         _radio_step(host, ifname, lambda: host.set_up(ifname, True))
+    if section.wireless:
+        from . import radioquirks
+
+        radioquirks.apply(host, name, section, ifname, log)
     claim_primary(host, bond, section, ifname)
 
 
@@ -302,7 +306,12 @@ def _radio_step(host: Host, ifname: str, step: Callable[[], None]) -> None:
 
 
 def release(host: Host, bond: str, ifname: str, log: Log) -> None:
-    """Take IFNAME out of BOND and give it back as wibond found it (its own MAC, down)."""
+    """Take IFNAME out of BOND and give it back as wibond found it (its own MAC, its driver's
+    settings, down)."""
+    if host.exists(layout.quirk_record(bond, ifname)):
+        from . import radioquirks
+
+        radioquirks.undo(host, bond, ifname, log)
     record = layout.slave_record(bond, ifname)
     if not exists(host, ifname):
         host.remove(record)
