@@ -14,7 +14,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 EXAMPLES = os.path.join(REPO, "examples")
-SUBCOMMANDS = ("check", "generate", "apply", "try", "confirm", "rollback", "status", "monitor")
+SUBCOMMANDS = ("check", "generate", "apply", "try", "confirm", "rollback", "status", "monitor",
+               "report")
 
 
 @pytest.fixture(scope="module")

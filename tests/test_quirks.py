@@ -137,3 +137,24 @@ def test_a_changed_quirk_key_restarts_only_that_slave() -> None:
     new = reader.load("x", text=CONF.replace("[[wlan0]]", "[[wlan0]]\npower_save = keep")).bonds
     (c,) = changes.plan(old, new).changes
     assert c.kind == "slave-restart" and c.what == "wlan0" and "power_save" in c.why
+
+
+def test_check_notes_the_quirks_of_the_radios_present(tmp_path, monkeypatch) -> None:
+    from wibond.cli.check import quirk_notes
+    from wibond.config import reader
+
+    net = tmp_path / "sys" / "class" / "net" / "wlan0"
+    (net / "phy80211").mkdir(parents=True)
+    (net / "device").mkdir()
+    (net / "device" / "uevent").write_text("DRIVER=brcmfmac\n")
+    drivers = tmp_path / "sys" / "bus" / "sdio" / "drivers" / "brcmfmac"
+    drivers.mkdir(parents=True)
+    (net / "device" / "driver").symlink_to(drivers)
+    monkeypatch.setenv("WIBOND_ROOT", str(tmp_path))
+    bonds = reader.load("x", text=CONF).bonds
+    notes = quirk_notes(bonds)
+    assert notes[0].startswith("[bond0] wlan0 (brcmfmac): power save: power save off while "
+                               "the radio is a slave") and "(power_save = keep turns it off)" in notes[0]
+    assert notes[1].startswith("[bond0] wlan0 (brcmfmac): firmware ARP/ND offload: promiscuous")
+    keep = reader.load("x", text=CONF.replace("[[wlan0]]", "[[wlan0]]\npromiscuous = off")).bonds
+    assert len(quirk_notes(keep)) == 1

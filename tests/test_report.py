@@ -236,3 +236,32 @@ def test_bond_lines_from_the_journal() -> None:
     got = failovers.bond_lines("bond0", journal)
     assert [t for t, _m in got] == [1.0, 3.0]
     assert got[1][1].startswith("bond0: now running without any active interface!")
+
+
+def test_a_radio_that_keeps_going_down_is_named_with_its_drivers_usual_causes(tmp_path,
+                                                                              monkeypatch) -> None:
+    root = fake_root(tmp_path)
+    write(root, "etc/wibond.conf", "[tbond0]\naddress = 10.9.0.1/24\n[[twlan0]]\ntype = wireless\n")
+    monkeypatch.setenv("WIBOND_ROOT", str(root))
+    loaded = reader.load(str(root / "etc/wibond.conf"))
+    now = time.time()
+
+    class Flapping(FakeSources):
+        def kernel_lines(self, bond: str):  # type: ignore[no-untyped-def]
+            down = f"{bond}: (slave twlan0): link status definitely down, disabling slave"
+            # four in the last hour, two before it
+            return [(now - s, down) for s in (7200, 5000, 3000, 1200, 600, 60)], None
+
+        def hardware(self, bond: str, ifname: str) -> dict:
+            return {"driver": "mt76x2u", "usb": "0e8d:7612", "firmware": None,
+                    "power_save": "off", "quirks": ["power-save-off"]}
+
+    data = report(loaded.bonds, loaded.bonds, [], Flapping(now))
+    b = data["bonds"][0]
+    slave = next(s for s in b["slaves"] if s["name"] == "twlan0")
+    assert slave["downs_last_hour"] == 4
+    assert ("twlan0 went down 4 times in the last hour; usual causes for mt76x2u: on a Pi 4's "
+            "USB3 ports") in b["problems"][0]
+    text = "\n".join(render(data))
+    assert "driver mt76x2u (USB 0e8d:7612), power save off; wibond set: power save off" in text
+    assert "twlan0 went down 4 times in the last hour" in text

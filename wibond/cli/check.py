@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..boot.writer import WriteError, write_plan
+from ..common import paths
 from ..config import reader
 from ..config.model import ERROR, Bond, Diagnostic
 from .base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, config_path, print_json, shown
@@ -26,7 +27,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not loaded.errors:
         bonds, choices, problems = boot_bonds(loaded.bonds)
         diagnostics += left_out(loaded.path, problems)
-        notes = dhcp_notes(bonds, choices)
+        notes = dhcp_notes(bonds, choices) + quirk_notes(loaded.bonds)
         # What this machine shows of the radios: absent, and their wpa_supplicant files.
         diagnostics += wpafile.for_config(loaded.bonds, loaded.path)
     diagnostics.sort(key=lambda d: (d.line or 0, d.severity))
@@ -56,6 +57,32 @@ def cmd_check(args: argparse.Namespace) -> int:
               f"dhcp {dhcp}; static {', '.join(b['address']) or 'none'}; "
               f"monitoring {b['monitoring']}")
     return EXIT_OK
+
+
+def quirk_notes(bonds: list[Bond]) -> list[str]:
+    """What wibond will do about the quirks of the radios present on this machine."""
+    from fnmatch import fnmatchcase
+
+    from ..config import quirks
+    from ..runtime import bondstate, radioquirks
+    from ..runtime.hostio import Host
+
+    host = Host(lambda _line: None)   # reads only
+    present = [n for n in host.listdir(paths.SYSFS_NET) if bondstate.is_radio(host, n)]
+    notes = []
+    for bond in bonds:
+        for slave in bond.wireless_slaves:
+            for ifname in [n for n in present if n == slave.name or
+                           (slave.kind == "pattern" and fnmatchcase(n, slave.name))]:
+                driver, usb = radioquirks.identity(host, ifname)
+                actions = quirks.wanted_actions(slave.power_save, slave.promiscuous, driver, usb)
+                for q in quirks.quirks_for(driver, usb):
+                    if q.action and q.action not in actions:
+                        continue   # turned off by the section's key
+                    off = f" ({q.key} turns it off)" if q.key else ""
+                    notes.append(f"[{bond.name}] {ifname} ({driver or 'unknown driver'}): "
+                                 f"{q.name}: {q.does}{off}")
+    return notes
 
 
 def _bond_summary(bond: Bond, choices: dict[str, Any]) -> dict[str, Any]:

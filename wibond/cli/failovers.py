@@ -130,3 +130,17 @@ def bond_lines(bond: str, journal: str) -> list[tuple[float, str]]:
             except (KeyError, ValueError, TypeError):
                 continue
     return found
+
+
+def downs(bond: str, lines: list[tuple[float, str]], since: float) -> dict[str, int]:
+    """How often each slave of BOND went down (the driver's "link status definitely down")
+    at or after SINCE (epoch seconds)."""
+    prefix = f"{bond}: "
+    out: dict[str, int] = {}
+    for at, message in lines:
+        if at < since or not message.startswith(prefix):
+            continue
+        m = _SLAVE_LINE.match(message[len(prefix):])
+        if m and m.group(2).startswith("link status definitely down"):
+            out[m.group(1)] = out.get(m.group(1), 0) + 1
+    return out

@@ -10,6 +10,7 @@ from .. import __version__
 from ..common import paths
 from .apply import cmd_apply
 from .base import EXIT_USAGE, UsageError
+from .bugreport import cmd_report
 from .check import cmd_check, cmd_generate
 from .status import cmd_monitor, cmd_status
 from .trial import cmd_confirm, cmd_rollback, cmd_try
@@ -90,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many seconds")
     mon.add_argument("bond", nargs="*", metavar="BOND", help="only these bonds")
     mon.set_defaults(func=cmd_monitor)
+
+    rep = sub.add_parser("report", help="what a hardware bug report needs, keys replaced")
+    _config(rep, "the config in force")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

@@ -73,6 +73,15 @@ class Sources:
                 found[props["Id"]] = props
         return found
 
+    def hardware(self, bond: str, ifname: str) -> dict[str, Any]:
+        """What a radio is: its driver, USB id, firmware, power save, the quirks applied."""
+        from ..runtime import radioquirks
+
+        driver, usb = radioquirks.identity(self.host, ifname)
+        return {"driver": driver, "usb": usb, "firmware": firmware(ifname),
+                "power_save": radioquirks.power_save(self.host, ifname),
+                "quirks": radioquirks.applied(self.host, bond, ifname)}
+
     def dhcp(self, bond: Bond) -> list[tuple[Any, list[str]]]:
         """The clients running DHCP on BOND, with their families (what boot chose)."""
         from .. import dhcp
@@ -81,6 +90,29 @@ class Sources:
 
     def now(self) -> float:
         return time.time()
+
+
+def firmware(ifname: str) -> str | None:
+    """The firmware version ethtool knows for IFNAME (`ethtool -i`), None when it does not."""
+    from ..runtime.hostio import find_program, spawn
+
+    ethtool = find_program("ethtool")
+    if not ethtool:
+        return None
+    try:
+        code, out, _err = spawn([ethtool, "-i", ifname])
+    except OSError:
+        return None
+    for line in out.splitlines() if code == 0 else []:
+        key, _, value = line.partition(":")
+        if key.strip() == "firmware-version" and value.strip() not in ("", "N/A"):
+            return value.strip()
+    return None
+
+
+# A radio that went down this often in the last hour is named, with its driver's usual causes.
+FLAPS_NAMED = 3
+FLAP_WINDOW_S = 3600
 
 
 def slave_verdict(st: BondState, slave: SlaveState) -> str:
@@ -130,11 +162,13 @@ def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
         entry: dict[str, Any] = {"name": name, "type": section.type if section else None,
                                  "section": section.name if section else None,
                                  "enslaved": bool(slave), "active": st.active == name,
-                                 "link": None, "mii": None, "failures": None, "radio": None}
+                                 "link": None, "mii": None, "failures": None, "radio": None,
+                                 "hardware": None, "downs_last_hour": None}
         if slave:
             entry.update(link=slave_verdict(st, slave), mii=slave.mii, failures=slave.failures)
         if section is not None and (section.wireless or (slave and slave.wireless)):
             entry["radio"] = sources.radio(name)
+            entry["hardware"] = sources.hardware(bond.name, name)
         slaves.append(entry)
     out["slaves"] = slaves
     out["problems"] = problems
@@ -156,6 +190,18 @@ def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
     from . import failovers
 
     last = failovers.last(bond.name, lines, arp=bool(st.arp_interval))
+    from ..config.quirks import flap_causes
+
+    downs = failovers.downs(bond.name, lines, now - FLAP_WINDOW_S)
+    for entry in slaves:
+        if entry["radio"] is None:
+            continue
+        count = downs.get(entry["name"], 0)
+        entry["downs_last_hour"] = count
+        if count >= FLAPS_NAMED:
+            driver = (entry["hardware"] or {}).get("driver")
+            problems.append(f"{entry['name']} went down {count} times in the last hour; "
+                            f"usual causes for {driver or 'its driver'}: {flap_causes(driver)}")
     out["last_failover"] = dict(last, ago_s=round(now - last["at"], 1)) if last else None
     out["last_failover_error"] = error
     return out

@@ -90,6 +90,8 @@ def _render_bond(b: dict) -> list[str]:
             from .radio import describe
 
             out.append(f"  {'':16s} {describe(s['radio'])}")
+        if s["hardware"] is not None:
+            out.append(f"  {'':16s} {_hardware(s['hardware'])}")
     if b["absent"]:
         out.append(f"  absent: {', '.join(b['absent'])}")
     if not b["exists"]:
@@ -109,6 +111,22 @@ def _render_bond(b: dict) -> list[str]:
     else:
         out.append("  last failover: none this boot")
     return out
+
+
+def _hardware(h: dict) -> str:
+    """'driver brcmfmac (firmware 7.45.98), power save off; wibond: power save off, ...'."""
+    from ..config.quirks import POWER_SAVE_OFF, PROMISCUOUS
+
+    text = f"driver {h['driver'] or 'unknown'}"
+    if h["usb"]:
+        text += f" (USB {h['usb']})"
+    if h["firmware"]:
+        text += f", firmware {h['firmware']}"
+    text += f", power save {h['power_save'] or 'unknown'}"
+    names = {POWER_SAVE_OFF: "power save off", PROMISCUOUS: "promiscuous (firmware ARP offload)"}
+    if h["quirks"]:
+        text += "; wibond set: " + ", ".join(names.get(q, q) for q in h["quirks"])
+    return text
 
 
 def _address(a: dict) -> str:

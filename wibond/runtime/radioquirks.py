@@ -28,6 +28,8 @@ def identity(host: Host, ifname: str) -> tuple[str | None, str | None]:
     driver = link.rstrip("/").rpartition("/")[2] if link else None
     usb = None
     for line in (host.read(f"{NET}/{ifname}/device/uevent") or "").splitlines():
+        if line.startswith("DRIVER=") and not driver:
+            driver = line[len("DRIVER="):] or None
         if line.startswith("PRODUCT="):   # USB: vendor/product/bcdDevice, hex without zeros
             parts = line[len("PRODUCT="):].split("/")
             try:
