@@ -42,7 +42,8 @@ PI = """\
 
 
 # A radio's wpa_supplicant file as wpa_passphrase writes it (the key is a test's).
-WPA_CONF = 'network={\n\tssid="lab"\n\tpsk=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n}\n'
+WPA_CONF = ('network={\n\tssid="lab"\n'
+            '\tpsk=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n}\n')
 
 
 class World:
