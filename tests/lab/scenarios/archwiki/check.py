@@ -175,4 +175,38 @@ with Results() as res:
               and 0 <= last.get("ago_s", -1) < 120, last)
     say("7. `wibond status` now names the last failover, when and why:\n\n"
         + indent("\n".join(ln for ln in status_text().splitlines() if "last failover" in ln)))
+
+    # -- issue 28: the radio's quirks (power save off while a slave, its own setting back when it
+    # leaves), what status and report say of it, and no key in the report
+    def power_save():
+        return sh(["iw", "dev", wlan, "get", "power_save"], check=False, quiet=True).stdout.strip()
+
+    unit = f"{BOND}-supplicant@{wlan}.service"
+    res.check("quirks: power save off while the radio is a slave", power_save() == "Power save: off",
+              power_save())
+    report = sh(["wibond", "report"], check=False, quiet=True).stdout
+    psk = "wibond-lab-psk"
+    res.check("report: the radio's driver, iw's link, the kernel's view, the journal; no key",
+              f"### {BOND}: {wlan}" in report and "driver mac80211_hwsim" in report
+              and "Connected to" in report and "Bonding Mode" in report
+              and "### journal" in report and psk not in report, report[-3000:])
+    res.figure("report: size", len(report), "bytes")
+    # leave and join again with the driver's power save on: off while a slave, on when it leaves
+    sh(["systemctl", "stop", unit])
+    sh(["iw", "dev", wlan, "set", "power_save", "on"])
+    sh(["systemctl", "start", "--no-block", unit])
+    wait_for(lambda: wlan in bond_state(BOND)["slaves"], 120, f"{wlan} enslaved again")
+    on_join = power_save()
+    text = status_text()
+    say("8. The radio's driver, its power save and what wibond set (`wibond status`):\n\n"
+        + indent("\n".join(ln for ln in text.splitlines() if "driver " in ln)))
+    res.check("quirks: status shows the radio's driver, its power save and what wibond set",
+              "driver mac80211_hwsim" in text and "power save off; wibond set: power save off" in text,
+              text)
+    sh(["systemctl", "stop", unit])
+    on_leave = power_save()
+    res.check("quirks: power save off at join and the radio's own (on) back when it leaves",
+              on_join == "Power save: off" and on_leave == "Power save: on", [on_join, on_leave])
+    sh(["systemctl", "start", "--no-block", unit])
+    wait_for(lambda: wlan in bond_state(BOND)["slaves"], 120, f"{wlan} enslaved again")
     res.check("no failed units at the end", not failed_units(), failed_units())
