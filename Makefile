@@ -129,12 +129,15 @@ demo:
 	VENV=$(VENV) sh tools/bootstrap demo
 	$(VENV_PYTHON) tests/lab/host/demo.py $(DEMO_SCENARIO) --suite $(DEMO_SUITE) $(if $(V),--verbose)
 
-# Without the lab: check each bundled example and show the units boot would make from it.
+# Without the lab: check each bundled example (on a machine with the example wpa_supplicant
+# file in place and dhcpcd installed) and show the units boot would make from it.
 examples:
-	@for f in examples/*.conf; do \
+	@root=$$(mktemp -d) && install -D -m 600 examples/wpa_supplicant.conf \
+		$$root/etc/wpa_supplicant/wpa_supplicant.conf && install -D -m 755 /dev/null $$root/usr/sbin/dhcpcd; \
+	for f in $$(ls examples/*.conf | grep -v wpa_supplicant.conf); do \
 		echo "== $$f"; \
-		$(HOST_PYTHON) -m wibond check $$f || exit 1; \
-		out=$$(mktemp -d) && $(HOST_PYTHON) -m wibond generate --config $$f $$out/units && \
+		WIBOND_ROOT=$$root $(HOST_PYTHON) -m wibond check $$f || exit 1; \
+		out=$$(mktemp -d) && WIBOND_ROOT=$$root $(HOST_PYTHON) -m wibond generate --config $$f $$out/units && \
 		(cd $$out/units && find . -mindepth 1 \( -type l -printf '%p -> %l\n' -o -type f -printf '%p\n' \) | sort && \
 		 for d in $$(find . -name '*.conf' | sort); do echo "--- $$d"; cat $$d; done); \
 		rm -rf $$out; \

@@ -21,7 +21,9 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXAMPLES = sorted(os.path.join(REPO, "examples", n) for n in os.listdir(os.path.join(REPO, "examples")))
+# The wibond configs among the examples (wpa_supplicant.conf is a radio's file).
+EXAMPLES = sorted(os.path.join(REPO, "examples", n) for n in os.listdir(os.path.join(REPO, "examples"))
+                  if n.endswith(".conf") and n != "wpa_supplicant.conf")
 
 
 def timed(cmd: list[str], env: dict) -> float:

@@ -7,6 +7,8 @@ import math
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wibond.common import jsonread
 
@@ -53,3 +55,21 @@ def test_a_units_start_step_imports_no_re_json_typing_or_subprocess() -> None:
     out = subprocess.run([sys.executable, "-S", "-c", code, repo],
                          capture_output=True, text=True, check=True).stdout
     assert out.split() == []
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20)
+
+
+@given(json_values)
+@settings(max_examples=300, deadline=None)
+def test_dumps_writes_what_json_writes(value) -> None:
+    assert jsonread.dumps(value) == json.dumps(value, indent=1, sort_keys=True)
+
+
+def test_dumps_writes_the_generators_snapshot_as_json_did() -> None:
+    value = {"b": [1, 2.5, None, True, {"x": "ünï\u2028\x00"}], "a": {}, "c": [], "d": -0.0,
+             "e": float("inf")}
+    assert jsonread.dumps(value) == json.dumps(value, indent=1, sort_keys=True)

@@ -30,15 +30,15 @@ VERSION = 3
 def dumps(loaded: Loaded, bonds: list[Bond], errors: list[Diagnostic]) -> str:
     """The snapshot, as JSON, of LOADED's BONDS that got units and of ERRORS (why the others
     did not), with LOADED's path and stamp."""
-    import json
+    from ..common.jsonread import dumps as json_dumps
 
-    return json.dumps({
+    return json_dumps({
         "version": VERSION,
         "config": loaded.path,
         "stamp": loaded.stamp,
         "bonds": [_bond(b) for b in bonds],
         "errors": [{k: getattr(d, k) for k in Diagnostic.__slots__} for d in errors],
-    }, indent=1, sort_keys=True) + "\n"
+    }) + "\n"
 
 
 def _bond(bond: Bond) -> dict:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Callable
 
 from validate import VdtTypeError, VdtValueError, VdtValueTooLongError
 
 from ..common.names import ifname_problem, pattern_problem
 from .model import GATEWAY_TARGET
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at boot (wibond/__init__.py)
+    from typing import Any, Callable
 
 
 class CheckError(VdtValueError):
