@@ -20,7 +20,7 @@ def wibond(*args: str, **env: str) -> subprocess.CompletedProcess:
 def example_root(tmp_path):
     """A machine with the example wpa_supplicant file in place, as the README says."""
     wpa = tmp_path / "etc" / "wpa_supplicant" / "wpa_supplicant.conf"
-    wpa.parent.mkdir(parents=True)
+    wpa.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(os.path.join(EXAMPLES, "wpa_supplicant.conf"), wpa)
     wpa.chmod(0o600)
     dhcpcd = tmp_path / "usr" / "sbin" / "dhcpcd"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from test_cli import example_root
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -55,15 +56,7 @@ def test_every_subcommand_has_its_help(wibond_bin) -> None:
 
 
 def test_check_and_generate_each_example(wibond_bin, tmp_path) -> None:
-    root = tmp_path / "root"
-    wpa = root / "etc" / "wpa_supplicant" / "wpa_supplicant.conf"
-    wpa.parent.mkdir(parents=True)
-    shutil.copy(os.path.join(EXAMPLES, "wpa_supplicant.conf"), wpa)
-    wpa.chmod(0o600)
-    dhcpcd = root / "usr" / "sbin" / "dhcpcd"
-    dhcpcd.parent.mkdir(parents=True)
-    dhcpcd.write_text("")
-    dhcpcd.chmod(0o755)
+    root = example_root(tmp_path / "root")
     examples = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".conf")
                       and f != "wpa_supplicant.conf")
     assert examples
