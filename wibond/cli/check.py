@@ -10,7 +10,7 @@ from typing import Any
 from ..boot.writer import WriteError, write_plan
 from ..common import paths
 from ..config import reader
-from ..config.model import ERROR, Bond, Diagnostic
+from ..config.model import ERROR, NOTE, WARNING, Bond, Diagnostic
 from .base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, config_path, print_json, shown
 
 
@@ -36,7 +36,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"config": loaded.path, "ok": not errors,
                     "diagnostics": [_diag_json(d) for d in diagnostics]
-                    + [{"severity": "note", "file": loaded.path, "line": None, "section": [],
+                    + [{"severity": NOTE, "file": loaded.path, "line": None, "section": [],
                         "key": None, "message": n} for n in notes],
                     "bonds": summary})
         return EXIT_ERROR if errors else EXIT_OK
@@ -46,7 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{loaded.path}: note: {note}", file=sys.stderr)
     if errors:
         print(f"{loaded.path}: {len(errors)} error(s), "
-              f"{sum(d.severity == 'warning' for d in diagnostics)} warning(s)", file=sys.stderr)
+              f"{sum(d.severity == WARNING for d in diagnostics)} warning(s)", file=sys.stderr)
         return EXIT_ERROR
     for b in summary:
         slaves = ", ".join(f"{s['name']} ({s['type']})" for s in b["slaves"])
