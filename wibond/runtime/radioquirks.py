@@ -81,8 +81,11 @@ def apply(host: Host, bond: str, section: Slave, ifname: str, log: Log) -> list[
             log(f"{ifname} ({driver or 'unknown driver'}): no power save to turn off "
                 "(the driver has none, or iw is not installed)")
     if quirks.PROMISCUOUS in actions and not is_promiscuous(host, ifname):
-        host.ip("link", "set", ifname, "promisc", "on")
-        done["promisc"] = "off"
+        try:
+            host.ip("link", "set", ifname, "promisc", "on")
+            done["promisc"] = "off"
+        except HostError as e:
+            log(f"{ifname}: promiscuous mode not set: {e}")
     if done != before:
         host.save(layout.quirk_record(bond, ifname),
                   "".join(f"{k}={v}\n" for k, v in sorted(done.items())))
