@@ -40,9 +40,10 @@ LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failove
 # named where the ISC pair is also installed. WIBOND_LAB_SUITES=sid (comma list) picks suites.
 ON_EVERY_SUITE = ["boot", "archwiki", "raspberry-pi", "dhcp-failover", "dongles"]
 # Silent failures and ARP monitoring (issue 13, 9-11 minutes each with their 5-minute steady
-# state): on sid, the kernel (7.2) and dhcpcd our users have; the ArchWiki setup also on
-# bookworm, where the lease's router comes from dhclient.
-ON_SID_ONLY = ["silent-raspberry-pi"]
+# state): on sid, the kernel (7.2) and dhcpcd our users have. silent-archwiki on bookworm
+# (the lease's router from dhclient) runs on demand (`labrun.py run silent-archwiki`): CI's
+# fresh-machine run must stay under 60 minutes.
+ON_SID_ONLY = ["silent-archwiki", "silent-raspberry-pi"]
 # Beside the network manager the image runs (issue 19), and every unit's stop and restart:
 # on bookworm (systemd 252, NetworkManager 1.42) and sid (262, NetworkManager 1.5x).
 # `wibond apply` on a live bond and `wibond try` (issue 20) too.
@@ -51,7 +52,7 @@ BESIDE = ["restart-race", "beside-networkd", "beside-networkmanager", "beside-dh
 LAB_MATRIX = {
     "bookworm": [n for n in LAB_SCENARIOS if n not in ON_SID_ONLY],
     "trixie": ON_EVERY_SUITE + ["dhcp-failover-dhcpcd"],
-    "sid": ON_EVERY_SUITE + ["silent-archwiki"] + BESIDE + ON_SID_ONLY,
+    "sid": ON_EVERY_SUITE + BESIDE + ON_SID_ONLY,
 }
 LAB_RUNS = [(suite, name) for suite, names in LAB_MATRIX.items() for name in names]
 
