@@ -195,7 +195,8 @@ with Results() as res:
     sh(["systemctl", "stop", unit])
     sh(["iw", "dev", wlan, "set", "power_save", "on"])
     sh(["systemctl", "start", "--no-block", unit])
-    wait_for(lambda: wlan in bond_state(BOND)["slaves"], 120, f"{wlan} enslaved again")
+    # active: its join step (enslave, then the quirks) is done and wpa_supplicant runs
+    wait_unit(unit, "active", 120)
     on_join = power_save()
     text = status_text()
     say("8. The radio's driver, its power save and what wibond set (`wibond status`):\n\n"
