@@ -9,7 +9,6 @@ diagnostic naming file, line, section and key.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 from validate import VdtTypeError, VdtValueError, VdtValueTooLongError
@@ -95,6 +94,8 @@ def _ip(text: str, version: int | None, scoped: bool = False) -> str:
             raise CheckError(f"{text!r}: the scope id must be an interface name: {problem}")
         if ":" not in addr_part:
             raise CheckError(f"{text!r}: only an IPv6 address takes a scope id")
+    import ipaddress  # only for a config with addresses: the generator runs at every boot
+
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
@@ -133,6 +134,8 @@ def arp_target_list(value: Any, max: str | None = None) -> list[str]:
 
 
 def ip_interface_list(value: Any) -> list[str]:
+    import ipaddress
+
     out = []
     for text in _as_list(value):
         if "/" not in text:

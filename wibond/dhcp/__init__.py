@@ -21,13 +21,15 @@ active slave, clean up) is runtime/dhcpsteps.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ..config.model import Bond
 from .base import Client
 from .dhclient import DHCLIENT
 from .dhcp6c import DHCP6C
 from .dhcpcd import DHCPCD
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and collections are not imported at boot (wibond/__init__.py)
+    from collections.abc import Callable
 
 IPV4, IPV6 = "ipv4", "ipv6"
 FAMILIES = (IPV4, IPV6)
