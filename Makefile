@@ -192,7 +192,8 @@ pkg: dist
 
 # The Debian package (debian/), for Raspberry Pi OS and Debian 12, 13 and sid: built with
 # dpkg-buildpackage from the files git tracks, as they are in this checkout, in
-# $(DEBBUILDDIR); dist/wibond_$(VERSION)_all.deb. DEB_BUILD_OPTIONS=nocheck skips its tests.
+# $(DEBBUILDDIR); dist/wibond_$(VERSION)_all.deb. DEB_BUILD_OPTIONS=nocheck skips its tests
+# (and their build dependencies: the nocheck build profile).
 # Needs debhelper, dpkg-dev, python3-configobj (and for its tests python3-pytest,
 # python3-hypothesis, python3-pyudev); lintian checks it: `make deb-lint`.
 DEBBUILDDIR ?= build/deb
@@ -203,7 +204,7 @@ deb:
 	mkdir -p $(DEBBUILDDIR)/wibond-$(VERSION) $(DEBOUT)
 	git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEBBUILDDIR)/wibond-$(VERSION)
 	cd $(DEBBUILDDIR)/wibond-$(VERSION) && env -u MAKEFLAGS -u HOST_PYTHON \
-		dpkg-buildpackage -us -uc -b --no-sign
+		dpkg-buildpackage -us -uc -b --no-sign $(if $(findstring nocheck,$(DEB_BUILD_OPTIONS)),-Pnocheck)
 	cp $(DEBBUILDDIR)/wibond_$(VERSION)_all.deb $(DEB)
 	@echo $(DEB)
 
