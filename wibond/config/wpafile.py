@@ -118,14 +118,12 @@ def problems(host_path: str, conf: str) -> list[tuple[str, dict[str, object]]]:
     return out
 
 
-def for_radio(bond: Bond, slave: Slave, ifname: str, config: str,
-              who: str | None = None) -> list[Diagnostic]:
-    """The problems of the wpa_supplicant file radio IFNAME of BOND's section SLAVE uses, as
-    diagnostics of the config at CONFIG (WHO: how the messages name the radio, IFNAME by
-    default): what the slave's step says in the journal."""
-    conf = wpa_conf_for(slave, ifname, lambda p: os.path.exists(paths.host(p)))
+def for_radio(bond: Bond, slave: Slave, conf: str, who: str, config: str) -> list[Diagnostic]:
+    """The problems of CONF, the wpa_supplicant file a radio of BOND's section SLAVE uses
+    (wpa_conf_for), as diagnostics of the config at CONFIG, naming the radio WHO: what
+    `wibond check` and the slave's step in the journal say alike."""
     return [diagnostic(code, config, (bond.name, slave.name), slave.line,
-                       iface=who or ifname, conf=conf, **fields)
+                       iface=who, conf=conf, **fields)
             for code, fields in problems(paths.host(conf), conf)]
 
 
@@ -144,6 +142,6 @@ def for_config(bonds: list[Bond], config: str) -> list[Diagnostic]:
             if conf in seen:
                 continue
             seen.add(conf)
-            who = f"the radios of [[{slave.name}]]" if slave.dynamic else None
-            out += for_radio(bond, slave, slave.name, config, who)
+            who = f"the radios of [[{slave.name}]]" if slave.dynamic else slave.name
+            out += for_radio(bond, slave, conf, who, config)
     return out

@@ -138,11 +138,11 @@ def keep_record(host: Host, bond: str, loaded: Loaded) -> None:
     from ..boot.snapshot import PATH
     from ..config.model import stamp
 
-    for path, data in ((layout.record_path(bond), host.read_bytes(PATH)),
-                       (layout.config_record(bond), host.read_bytes(loaded.path))):
-        if data is None or (path == layout.config_record(bond) and stamp(data) != loaded.stamp):
-            continue
-        if host.read_bytes(path) != data:
+    snapshot, text = host.read_bytes(PATH), host.read_bytes(loaded.path)
+    if text is not None and stamp(text) != loaded.stamp:
+        text = None   # edited since it was read: not what the bond runs
+    for path, data in ((layout.record_path(bond), snapshot), (layout.config_record(bond), text)):
+        if data is not None and host.read_bytes(path) != data:
             host.save_bytes(path, data)
 
 

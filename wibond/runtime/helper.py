@@ -102,7 +102,7 @@ def cmd_slave_env(ctx: Context, bond: str, ifname: str) -> None:
 
         conf = wpa_conf_for(section, ifname, ctx.host.exists)
         # What `wibond check` says of the file, in its words and severity.
-        found = wpafile.for_radio(config_bond, section, ifname, ctx.loaded.path)
+        found = wpafile.for_radio(config_bond, section, conf, ifname, ctx.loaded.path)
         errors = [str(d) for d in found if d.severity == ERROR]
         for diag in found:
             if diag.severity != ERROR:
