@@ -26,7 +26,8 @@ PACKAGE_FILES := $(wildcard wibond/*.py wibond/*/*.py) wibond/config/configspec.
 # Units systemd loads by name from UNITDIR (they must outlive a daemon-reload that drops a
 # bond's generated units: a running wibond-arp@ keeps its ordering and its stop); the other
 # templates go to UNITTEMPLATEDIR, linked per bond by the generator.
-SYSTEM_UNITS := units/wibond@.service units/wibond-arp@.service units/wibond-managers.service
+SYSTEM_UNITS := units/wibond@.service units/wibond-arp@.service units/wibond-managers.service \
+	units/wibond-metrics.service
 SHIPPED_UNITS := $(filter-out $(SYSTEM_UNITS),$(wildcard units/*.service))
 UDEV_RULES := $(wildcard udev/*.rules)
 MANPAGES := man/wibond.conf.5 man/wibond.8
@@ -36,6 +37,7 @@ COMPLETION := completion/wibond.bash
 SUBST = sed -e '1s|^\#![^ ]*python3|\#!$(PYTHON)|' \
 	-e 's|^PKGDIR = None .*|PKGDIR = "$(PKGDIR)"|' \
 	-e 's|/usr/lib/wibond/wibond-helper|$(LIBEXECDIR)/wibond-helper|g' \
+	-e 's|/usr/bin/wibond\b|$(BINDIR)/wibond|g' \
 	-e 's|^LIBEXECDIR = .*|LIBEXECDIR = "$(LIBEXECDIR)"|' \
 	-e 's|^UNIT_TEMPLATE_DIR = .*|UNIT_TEMPLATE_DIR = "$(UNITTEMPLATEDIR)"|' \
 	-e 's|^UNIT_DIR = .*|UNIT_DIR = "$(UNITDIR)"|'
@@ -95,6 +97,10 @@ install: man $(COMPLETION)
 	install -Dpm644 man/wibond.8 $(DESTDIR)$(MANDIR)/man8/wibond.8
 	install -Dpm644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/wibond
 	install -Dpm644 -t $(DESTDIR)$(DOCDIR)/examples examples/*.conf
+	# The fleet's examples: Prometheus alert rules and an Ansible playbook with its role.
+	cd examples && for f in $$(find prometheus ansible -type f | sort); do \
+		install -Dpm644 $$f $(DESTDIR)$(DOCDIR)/examples/$$f || exit 1; \
+	done
 	install -Dpm644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
 uninstall:

@@ -29,7 +29,7 @@ from wibond.dhcp import DHCLIENT, DHCP6C, DHCPCD
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 EXAMPLES = [open(os.path.join(REPO, "examples", n), encoding="utf-8").read()
-            for n in sorted(os.listdir(os.path.join(REPO, "examples")))]
+            for n in sorted(os.listdir(os.path.join(REPO, "examples"))) if n.endswith(".conf")]
 GOOD_NAME = "zgood0"
 GOOD = f"\n[{GOOD_NAME}]\n    address = 10.9.9.2/24\n    dhcp = ipv4\n    [[zeth9]]\n"
 DUID = identity.default_duid(bytes.fromhex("5ab1e7e57ab1e7e57ab1e7e57ab1e7e5"))

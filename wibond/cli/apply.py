@@ -17,18 +17,22 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from ..runtime.hostio import Host, HostError
 
     own = paths.host(paths.CONFIG)
-    if args.config and os.path.abspath(args.config) != os.path.abspath(own):
+    other = bool(args.config) and os.path.abspath(args.config) != os.path.abspath(own)
+    if other and not args.dry_run:
         raise UsageError(f"apply brings the running bonds to {paths.CONFIG}, the file boot "
-                         f"reads; to try another file with a way back: wibond try {args.config}")
+                         f"reads; to try another file with a way back: wibond try {args.config}"
+                         f" (--dry-run shows what it would change)")
     if args.json and not args.dry_run:
         raise UsageError("--json shows the changes of --dry-run; add --dry-run")
-    loaded = reader.load(own, shown=paths.CONFIG)
+    source = args.config if other else own
+    shown_as = args.config if other else paths.CONFIG
+    loaded = reader.load(source, shown=shown_as)
     if not args.json:
         print_diagnostics(loaded)
     if loaded.errors:
         if args.json:
             print_diagnostics(loaded)
-        print(f"wibond apply: {paths.CONFIG} has errors (above); nothing changed",
+        print(f"wibond apply: {shown_as} has errors (above); nothing changed",
               file=sys.stderr)
         return EXIT_ERROR
     if not args.dry_run:
@@ -47,7 +51,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         planned = apply.plan(host, loaded)
         the_plan = planned[0]
         if args.json:
-            print_json({"config": paths.CONFIG,
+            print_json({"config": shown_as,
                         "changes": [{"bond": c.bond, "kind": str(c.kind), "what": c.what or None,
                                      "old": _plain(c.old), "new": _plain(c.new),
                                      "why": c.why or None, "text": c.describe()}

@@ -1,5 +1,5 @@
 """The `wibond` command: check a config, show what boot makes of it, change a running system
-(apply, try, confirm, rollback), and show the bonds (status, monitor)."""
+(apply, try, confirm, rollback), and show the bonds (status, monitor, metrics)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .apply import cmd_apply
 from .base import EXIT_USAGE, UsageError
 from .bugreport import cmd_report
 from .check import cmd_check, cmd_generate
+from .metrics import cmd_metrics
 from .status import cmd_monitor, cmd_status
 from .trial import cmd_confirm, cmd_rollback, cmd_try
 
@@ -57,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     app = sub.add_parser("apply", help=f"bring the running bonds to {paths.CONFIG}, only "
                                        "what changed")
     _config(app)
-    app.add_argument("--dry-run", action="store_true", help="print the changes, make none")
+    app.add_argument("--dry-run", action="store_true",
+                     help="print the changes, make none (with --config FILE: what `wibond try "
+                          "FILE` would change)")
     app.add_argument("--json", action="store_true", help="with --dry-run: the changes as JSON")
     app.set_defaults(func=cmd_apply)
 
@@ -68,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("file", nargs="?", metavar="FILE",
                     help=f"the candidate (as --config; default {paths.CONFIG} as edited, "
                          "rolled back to the text the bonds run)")
+    tr.add_argument("--no-wait", action="store_true",
+                    help="return once the check passes (exit 0), the try still pending: for "
+                         "a config manager that reconnects, then runs `wibond confirm`")
     tr.set_defaults(func=cmd_try)
 
     conf = sub.add_parser("confirm", help=f"keep the pending try: it becomes {paths.CONFIG}")
@@ -91,6 +97,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop after this many seconds")
     mon.add_argument("bond", nargs="*", metavar="BOND", help="only these bonds")
     mon.set_defaults(func=cmd_monitor)
+
+    met = sub.add_parser("metrics", help="the bonds in Prometheus' text format (node_exporter's "
+                                         "textfile collector)")
+    _config(met, "the config in force")
+    met.add_argument("--textfile-dir", metavar="DIR",
+                     help=f"write DIR/wibond.prom instead of printing (node_exporter's "
+                          f"--collector.textfile.directory; Debian's: {paths.TEXTFILE_DIR})")
+    met.add_argument("--follow", action="store_true",
+                     help="keep DIR/wibond.prom current until stopped, counting failovers "
+                          "(what wibond-metrics.service runs)")
+    met.add_argument("--interval", type=_positive, default=15.0, metavar="SECONDS",
+                     help="with --follow: how often to look again at a radio's signal and a "
+                          "lease (15); a failover is written at once")
+    met.set_defaults(func=cmd_metrics)
 
     rep = sub.add_parser("report", help="what a hardware bug report needs, keys replaced")
     _config(rep, "the config in force")

@@ -113,3 +113,45 @@ def udev_value(value: str) -> str:
     if not value or _has_control(value) or any(c in "\"|\\" for c in value):
         raise _refuse("udev rule", value, "cannot be one match value")
     return value
+
+
+# Prometheus' text exposition format 0.0.4 (what node_exporter's textfile collector reads).
+_PROM_NAME_FIRST = frozenset(_UPPER + _UPPER.lower() + "_:")
+_PROM_NAME = _PROM_NAME_FIRST | frozenset(_DIGITS)
+_PROM_LABEL_FIRST = frozenset(_UPPER + _UPPER.lower() + "_")
+_PROM_LABEL = _PROM_LABEL_FIRST | frozenset(_DIGITS)
+
+
+def prom_sample(name: str, labels: list[tuple[str, str]], value: float) -> str:
+    """One sample line: NAME{label="value",...} VALUE. A label's value may hold anything
+    but a surrogate: backslash, double quote and newline are escaped as the format says (an
+    interface name may hold a quote or a backslash); a name outside the format's alphabet,
+    or a value that is not a finite number, is refused."""
+    if not name or name[0] not in _PROM_NAME_FIRST or not _PROM_NAME.issuperset(name):
+        raise _refuse("Prometheus metric", name, "is not a metric name")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _refuse("Prometheus metric", str(value), f"is not a number for {name}")
+    parts = []
+    for key, text in labels:
+        if (not key or key[0] not in _PROM_LABEL_FIRST or not _PROM_LABEL.issuperset(key)
+                or key.startswith("__")):
+            raise _refuse("Prometheus label", key, "is not a label name")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _refuse("Prometheus label", text, "is not UTF-8") from None
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        parts.append(f'{key}="{escaped}"')
+    number = repr(float(value)) if isinstance(value, float) and not value.is_integer() \
+        else str(int(value))
+    return f"{name}{{{','.join(parts)}}} {number}\n" if parts else f"{name} {number}\n"
+
+
+def prom_help(name: str, kind: str, text: str) -> str:
+    """The # HELP and # TYPE lines of a metric family (HELP escapes backslash and newline)."""
+    if kind not in ("counter", "gauge", "untyped"):
+        raise _refuse("Prometheus metric type", kind, "is not counter, gauge or untyped")
+    if not name or name[0] not in _PROM_NAME_FIRST or not _PROM_NAME.issuperset(name):
+        raise _refuse("Prometheus metric", name, "is not a metric name")
+    escaped = text.replace("\\", "\\\\").replace("\n", "\\n")
+    return f"# HELP {name} {escaped}\n# TYPE {name} {kind}\n"

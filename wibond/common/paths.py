@@ -24,6 +24,12 @@ CONFIG = "/etc/wibond.conf"
 # `wibond confirm` boots /etc/wibond.conf again.
 TRY_DIR = "/run/wibond-try"
 TRY_CONFIG = f"{TRY_DIR}/wibond.conf"
+# `wibond metrics --follow`: the failover counts kept across restarts of wibond's units (and
+# its own) during a boot; under /run, so a boot starts from zero as a counter should.
+METRICS_RUN_DIR = "/run/wibond-metrics"
+METRICS_STATE = f"{METRICS_RUN_DIR}/failovers.json"
+# Where Debian's prometheus-node-exporter reads *.prom files (its textfile collector).
+TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 MACHINE_ID = "/etc/machine-id"
 RUN_DIR = "/run/wibond"
 STATE_DIR = "/var/lib/wibond"

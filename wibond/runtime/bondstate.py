@@ -27,6 +27,13 @@ def is_bond(host: Host, ifname: str) -> bool:
     return host.exists(f"{NET}/{ifname}/bonding")
 
 
+def ifindex(host: Host, ifname: str) -> int | None:
+    """IFNAME's interface index, None when there is no such interface: a bond deleted and
+    made again under its name has a new one."""
+    value = host.read(f"{NET}/{ifname}/ifindex")
+    return int(value) if value and value.isdigit() else None
+
+
 def master_of(host: Host, ifname: str) -> str | None:
     target = host.readlink(f"{NET}/{ifname}/master")
     return os.path.basename(target) if target else None

@@ -170,7 +170,7 @@ class Host:
             sock.bind((0, groups))
             self._links = sock
 
-    def wait_link_change(self, timeout: float) -> None:
+    def wait_link_change(self, timeout: float | None) -> None:
         """Return when the kernel announces a change (of what watch_links asked for), or after
         TIMEOUT seconds; what changed is for the caller to read."""
         self.watch_links()

@@ -222,3 +222,38 @@ def boot_figures(res, label, bond, wlan):
                    round(t["ready"], 2), "s")
         res.figure(f"{label} boot: radio device -> ready", round(t["ready"] - t["radio device"], 2),
                    "s")
+
+
+def scrape(url="http://127.0.0.1:9100/metrics"):
+    """What Prometheus would scrape from node_exporter: {'name{labels}': value} ({} when it
+    does not answer)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            text = r.read().decode("utf-8", "replace")
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        key, _, value = line.rpartition(" ")
+        try:
+            out[key] = float(value)
+        except ValueError:
+            pass
+    return out
+
+
+def wibond_metrics(scraped, bond="bond0"):
+    """The wibond_ samples of BOND in a scrape, with the bond's label left out of the key:
+    {'wibond_bond_active_slave{slave="eth0"}': 1.0, 'wibond_failovers_total': 2.0, ...}."""
+    out = {}
+    for key, value in scraped.items():
+        if not key.startswith("wibond_") or f'bond="{bond}"' not in key:
+            continue
+        key = key.replace(f'bond="{bond}",', "").replace(f',bond="{bond}"', "") \
+                 .replace(f'{{bond="{bond}"}}', "")
+        out[key] = value
+    return out

@@ -63,6 +63,7 @@ def _excerpt(path, tail=60, grep=("wibond",), max_grep=150):
 
 _package = []
 _deb = []
+GUEST_DEB_DIR = "var/cache/wibond-lab"   # under the guest's root: the .deb it was installed from
 _deb_lock = threading.Lock()
 
 
@@ -126,6 +127,10 @@ def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None, package="deb",
         info["installed_from"] = deb.name
         if r.returncode != 0:
             raise RuntimeError(f"dpkg-deb -x failed (rc={r.returncode}); see {log_dir / 'install.log'}")
+        # The package file itself, for what installs it the way a user does (examples/ansible
+        # in try-rollback: apt on the .deb, its maintainer scripts run).
+        (rootfs / GUEST_DEB_DIR).mkdir(parents=True)
+        shutil.copy(deb, rootfs / GUEST_DEB_DIR / deb.name)
     elif install and package == "arch":
         pkg = arch_package(log_dir)
         (rootfs / "var/lib/pacman").mkdir(parents=True)

@@ -4,12 +4,15 @@ wlan0, DHCPv4 + DHCPv6).  After a cold boot bond0 has both addresses over the wi
 wire moves traffic to the radio with the addresses kept; restoring it moves traffic back."""
 import ipaddress
 import subprocess
+import time
 from pathlib import Path
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, bond_state, fixture, mac_of, sh, wait_for
 from guest.failover import PING_MS, STEADY_REPLIES, failover, loss_figures
 from guest.product import (
+    scrape,
+    wibond_metrics,
     default_routes,
     dhcp_client_name,
     dhcp_units,
@@ -27,6 +30,8 @@ from guest.product import (
 from guest.util import say
 
 BOND = "bond0"
+NODE = "prometheus-node-exporter.service"
+PROM = "/var/lib/prometheus/node-exporter/wibond.prom"
 
 
 def indent(text):
@@ -129,6 +134,42 @@ with Results() as res:
     res.figure("boot: wlan0 supplicant active", unit_timestamp("bond0-supplicant@wlan0.service"), "s uptime")
     res.figure("boot: DHCPv4 address seen", round(uptime(), 1), "s uptime (upper bound)")
 
+    # -- issue 29: metrics through Debian's node_exporter (its textfile collector), from the
+    # wibond-metrics.service this image enabled in /etc like a user does
+    wait_unit("wibond-metrics.service", "active", 60)
+    sh(["systemctl", "unmask", NODE])
+    sh(["systemctl", "start", NODE])
+    wait_unit(NODE, "active", 60)
+
+    def metrics_when(pred, what, timeout=30):
+        """The first scrape whose wibond samples satisfy PRED, and when it came."""
+        got = wait_for(lambda: (lambda m: m if pred(m) else None)(wibond_metrics(scrape())),
+                       timeout, what, raise_on_timeout=False)
+        return got, time.monotonic()
+
+    m, _ = metrics_when(lambda m: m.get(f'wibond_bond_active_slave{{slave="{wired}"}}') == 1
+                        and f'wibond_radio_signal_dbm{{slave="{wlan}"}}' in m, "metrics scraped", 90)
+    scraped = scrape()
+    res.check("metrics: node_exporter reads wibond.prom without error (node_textfile_scrape_error 0)",
+              scraped.get("node_textfile_scrape_error") == 0
+              and f'node_textfile_mtime_seconds{{file="{PROM}"}}' in scraped,
+              {k: v for k, v in scraped.items() if k.startswith("node_textfile")})
+    m = m or {}
+    res.check("metrics: the wire active and up, the radio up, the bond on its primary",
+              m.get(f'wibond_bond_active_slave{{slave="{wired}"}}') == 1
+              and m.get(f'wibond_bond_active_slave{{slave="{wlan}"}}') == 0
+              and m.get(f'wibond_slave_up{{slave="{wired}",type="wired"}}') == 1
+              and m.get(f'wibond_slave_up{{slave="{wlan}",type="radio"}}') == 1
+              and m.get("wibond_bond_on_primary") == 1 and m.get("wibond_bond_up") == 1, m)
+    res.check("metrics: the radio's signal, bitrate and association; the lease's expiry ahead",
+              m.get(f'wibond_radio_connected{{slave="{wlan}"}}') == 1
+              and -100 < m.get(f'wibond_radio_signal_dbm{{slave="{wlan}"}}', 0) < 0
+              and m.get(f'wibond_radio_tx_bitrate_bits_per_second{{slave="{wlan}"}}', 0) >= 1e6
+              and m.get('wibond_lease_expiry_timestamp_seconds{family="ipv4"}', 0) > time.time(), m)
+    failovers0 = m.get("wibond_failovers_total")
+    res.check("metrics: a failover count is kept", failovers0 is not None, m)
+    failovers0 = failovers0 or 0
+
     with Pinger(far.ip4.split("/")[0], interval=PING_MS / 1000) as p:
         wait_for(lambda: len(p.recv) >= STEADY_REPLIES, 60, "pinger steady")
         monitor = subprocess.Popen(["wibond", "monitor", "--duration", "12"], text=True,
@@ -147,6 +188,15 @@ with Results() as res:
             res.check("status: the last failover is the cut, the wire -> wlan0, and why",
                       last.get("from") == wired and last.get("to") == wlan
                       and last.get("why") == f"{wired} link went down", last)
+            m, seen = metrics_when(lambda m: m.get(f'wibond_bond_active_slave{{slave="{wlan}"}}') == 1
+                                   and m.get("wibond_failovers_total") == failovers0 + 1,
+                                   "metrics: the failover scraped")
+            res.check("metrics: after the cut node_exporter shows the radio active, the bond off "
+                      "its primary, one more failover, the wire down",
+                      bool(m) and m.get("wibond_bond_on_primary") == 0
+                      and m.get(f'wibond_slave_up{{slave="{wired}",type="wired"}}') == 0, m)
+            res.figure("metrics: the failover seen in a scrape, after the switch",
+                       round(seen - cut["t_switch"], 1), "s (upper bound)")
             say(f"   The bond moved to the radio {round((cut['t_switch'] - cut['t0']) * 1000)} ms after"
                 f" the cable went: {wlan} carries the\n   traffic now, with the same addresses; the bond"
                 f" took the radio's MAC ({wlan_mac}).\n"
@@ -157,6 +207,14 @@ with Results() as res:
             f" {round((back['t_switch'] - back['t0']) * 1000)} ms later.")
         res.check("bond MAC back to the wire's", back["state"]["address"] == wired_mac,
                   {"bond": back["state"]["address"], "wired": wired_mac})
+        m, seen = metrics_when(lambda m: m.get(f'wibond_bond_active_slave{{slave="{wired}"}}') == 1
+                               and m.get("wibond_failovers_total") == failovers0 + 2,
+                               "metrics: the failback scraped")
+        res.check("metrics: after the failback the wire active again, two failovers more, the "
+                  "last one's time now", bool(m) and m.get("wibond_bond_on_primary") == 1
+                  and abs(m.get("wibond_last_failover_timestamp_seconds", 0) - time.time()) < 60, m)
+        res.figure("metrics: the failback seen in a scrape, after the switch",
+                   round(seen - back["t_switch"], 1), "s (upper bound)")
     mon_out = first + monitor.communicate(timeout=60)[0]
     say("   What `wibond monitor` printed meanwhile:\n\n" + indent(mon_out))
     res.check("wibond monitor showed the failover and the failback",
@@ -210,4 +268,23 @@ with Results() as res:
               on_join == "Power save: off" and on_leave == "Power save: on", [on_join, on_leave])
     sh(["systemctl", "start", "--no-block", unit])
     wait_for(lambda: wlan in bond_state(BOND)["slaves"], 120, f"{wlan} enslaved again")
+    # the count survives a restart of the exporter (kept under /run); a stop takes the file away
+    sh(["systemctl", "restart", "wibond-metrics.service"])
+    m, _ = metrics_when(lambda m: m.get("wibond_failovers_total") is not None, "metrics back", 60)
+    res.check("metrics: the failover count kept across a restart of wibond-metrics.service",
+              bool(m) and m.get("wibond_failovers_total") == failovers0 + 2, m)
+    rss = sh(["ps", "-o", "rss=", "-p", unit_props("wibond-metrics.service", "MainPID")["MainPID"]],
+             check=False, quiet=True).stdout.strip()
+    if rss.isdigit():
+        res.figure("metrics: wibond-metrics.service resident memory", round(int(rss) / 1024, 1), "MB")
+    cpu = unit_props("wibond-metrics.service", "CPUUsageNSec")["CPUUsageNSec"]
+    if cpu.isdigit():
+        res.figure("metrics: wibond-metrics.service CPU since its restart", round(int(cpu) / 1e6), "ms")
+    say("9. What Prometheus scrapes from node_exporter (wibond's textfile, `wibond metrics`):\n\n"
+        + indent("\n".join(ln for ln in sh(["wibond", "metrics"], check=False, quiet=True)
+                           .stdout.splitlines() if not ln.startswith("#"))))
+    sh(["systemctl", "stop", "wibond-metrics.service"])
+    res.check("metrics: stopping wibond-metrics.service removes wibond.prom (no stale figures)",
+              not Path(PROM).exists() and not any(k.startswith("wibond_") for k in scrape()),
+              sh(["ls", "-la", str(Path(PROM).parent)], check=False, quiet=True).stdout)
     res.check("no failed units at the end", not failed_units(), failed_units())
