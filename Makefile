@@ -155,6 +155,7 @@ examples:
 bench:
 	VENV=$(VENV) sh tools/bootstrap demo
 	$(VENV_PYTHON) benchmarks/generator.py
+	$(VENV_PYTHON) benchmarks/metrics.py
 	$(VENV_PYTHON) benchmarks/lab.py
 
 # The VM lab (tests/lab/README.md): as root; QEMU under TCG, Debian kernel with bonding and

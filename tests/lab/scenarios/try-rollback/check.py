@@ -95,10 +95,15 @@ def ansible_example(res, gw, wlan0, addr):
     res.check("ansible: a good change tried, reconnected, confirmed (the play passes)",
               rc == 0 and recap.get("failed") == 0 and recap.get("changed", 0) > 0
               and "Keep the new config (wibond confirm)" in out, out[-3000:])
+    # The handler's reload of the radio's new file (wpa_supplicant re-reads it on SIGHUP and
+    # associates again) may still be under way on this box's only link.
     res.check("ansible: /etc/wibond.conf is the rendered config, the bond runs it",
               "miimon = 100" in CONF.read_text() and f"wpa_supplicant-{wlan0}.conf" in CONF.read_text()
-              and bond_state("bond0")["miimon"] == "100" and reachable(gw)
-              and not (TRY_DIR / "wibond.conf").exists(), CONF.read_text())
+              and bond_state("bond0")["miimon"] == "100" and not (TRY_DIR / "wibond.conf").exists()
+              and wait_for(lambda: reachable(gw), 60, "the router answers",
+                           raise_on_timeout=False),
+              {"conf": CONF.read_text(), "miimon": bond_state("bond0")["miimon"],
+               "pending": (TRY_DIR / "wibond.conf").exists(), "router": reachable(gw)})
     wpa = Path(f"/etc/wpa_supplicant/wpa_supplicant-{wlan0}.conf")
     res.check("ansible: the radio's wpa_supplicant file is mode 0600, the radio associated with it",
               wpa.exists() and oct(wpa.stat().st_mode)[-3:] == "600"
