@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 
-import pytest
+from conftest import tool
 
 from wibond.cli.metrics import FAMILIES
 
@@ -19,11 +17,7 @@ EXAMPLE = os.path.join(os.path.dirname(HERE), "examples", "prometheus")
 
 
 def promtool() -> str:
-    found = shutil.which("promtool", path=os.path.dirname(sys.executable) + os.pathsep
-                         + os.environ.get("PATH", ""))
-    if not found:
-        pytest.skip("no promtool (tools/bootstrap test takes it from Debian's prometheus)")
-    return found
+    return tool("promtool", "tools/bootstrap test takes it from Debian's prometheus package")
 
 
 def test_promtool_checks_the_rules_and_runs_their_tests() -> None:

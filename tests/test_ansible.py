@@ -5,30 +5,22 @@ wpa_supplicant file wibond reads. The lab's try-rollback runs the play for real.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
-import pytest
+from conftest import tool
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 EXAMPLE = os.path.join(REPO, "examples", "ansible")
 
 
-def playbook_program() -> str:
-    found = shutil.which("ansible-playbook", path=os.path.dirname(sys.executable) + os.pathsep
-                         + os.environ.get("PATH", ""))
-    if not found:
-        pytest.skip("no ansible-playbook (tools/bootstrap test puts ansible-core in .venv)")
-    return found
-
-
 def run_playbook(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, ANSIBLE_HOME=str(tmp_path / "ansible-home"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1",
                PYTHONWARNINGS="ignore")
-    return subprocess.run([playbook_program(), *args], cwd=EXAMPLE, env=env, text=True,
+    program = tool("ansible-playbook", "tools/bootstrap test puts ansible-core in .venv")
+    return subprocess.run([program, *args], cwd=EXAMPLE, env=env, text=True,
                           capture_output=True, timeout=300)
 
 

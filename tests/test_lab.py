@@ -32,7 +32,7 @@ LAB_SCENARIOS = ["boot", "plain-bond", "archwiki", "raspberry-pi", "dhcp-failove
                  "dhcp-failover-dhcpcd", "stop-start", "faults", "dongles",
                  "silent-archwiki", "silent-raspberry-pi", "restart-race", "beside-networkd",
                  "beside-networkmanager", "beside-dhcpcd", "apply-live", "try-rollback",
-                 "try-reboot"]
+                 "try-reboot", "fleet-ansible"]
 # Which scenarios run on which guest. bookworm (systemd 252) runs every scenario but the
 # sid-only one; trixie (257)
 # and sid (262, no isc-dhcp-client: DHCP by dhcpcd) run what a user of those systems does
@@ -43,7 +43,10 @@ ON_EVERY_SUITE = ["boot", "archwiki", "raspberry-pi", "dhcp-failover", "dongles"
 # state): on sid, the kernel (7.2) and dhcpcd our users have. silent-archwiki on bookworm
 # (the lease's router from dhclient) runs on demand (`labrun.py run silent-archwiki`): CI's
 # fresh-machine run must stay under 60 minutes.
-ON_SID_ONLY = ["silent-archwiki", "silent-raspberry-pi"]
+# examples/ansible run by the guest's ansible-core (issue 29, 6 to 10 minutes): in CI on sid,
+# the newest ansible-core and Python; on bookworm (ansible-core 2.14, the oldest the role
+# supports) and trixie on demand (`labrun.py run fleet-ansible --suite bookworm`).
+ON_SID_ONLY = ["silent-archwiki", "silent-raspberry-pi", "fleet-ansible"]
 # Beside the network manager the image runs (issue 19), and every unit's stop and restart:
 # on bookworm (systemd 252, NetworkManager 1.42) and sid (262, NetworkManager 1.5x).
 # `wibond apply` on a live bond and `wibond try` (issue 20) too.

@@ -172,7 +172,9 @@ with Results() as res:
 
     with Pinger(far.ip4.split("/")[0], interval=PING_MS / 1000) as p:
         wait_for(lambda: len(p.recv) >= STEADY_REPLIES, 60, "pinger steady")
-        monitor = subprocess.Popen(["wibond", "monitor", "--duration", "12"], text=True,
+        # It runs until the failback is printed (the metrics' scrapes between the cut and the
+        # failback take a while under load), at most 5 minutes.
+        monitor = subprocess.Popen(["wibond", "monitor", "--duration", "300"], text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         first = monitor.stdout.readline()   # it watches from here on
         say(f"4. Pulling the cable. The VM pings the router ({far.ip4.split('/')[0]}) every {PING_MS} ms"
@@ -215,7 +217,15 @@ with Results() as res:
                   and abs(m.get("wibond_last_failover_timestamp_seconds", 0) - time.time()) < 60, m)
         res.figure("metrics: the failback seen in a scrape, after the switch",
                    round(seen - back["t_switch"], 1), "s (upper bound)")
-    mon_out = first + monitor.communicate(timeout=60)[0]
+    mon_out = first
+    until = time.monotonic() + 60
+    while time.monotonic() < until and f"active slave {wlan} -> {wired}" not in mon_out:
+        line = monitor.stdout.readline()
+        if not line:
+            break
+        mon_out += line
+    monitor.terminate()
+    mon_out += monitor.communicate(timeout=60)[0]
     say("   What `wibond monitor` printed meanwhile:\n\n" + indent(mon_out))
     res.check("wibond monitor showed the failover and the failback",
               f"active slave {wired} -> {wlan}" in mon_out and f"active slave {wlan} -> {wired}" in mon_out,
