@@ -133,6 +133,16 @@ def test_apply_names_the_file_it_applies_and_its_json_has_a_version(tmp_path) ->
     assert data["version"] == 1 and data["changes"][0]["kind"] == "add"
     assert set(data["changes"][0]) == {"bond", "kind", "what", "old", "new", "why", "text"}
     assert wibond("apply", "--json", WIBOND_ROOT=str(root)).returncode == 2
+    # another file: only what `wibond try FILE` would change (a config manager's check mode)
+    other = tmp_path / "candidate.conf"
+    other.write_text("[bond0]\n[[wlan0]]\n[bond1]\n[[wlan1]]\n")
+    proc = wibond("apply", "--dry-run", "--json", "--config", str(other), WIBOND_ROOT=str(root))
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0 and data["config"] == str(other)
+    assert {c["bond"] for c in data["changes"]} == {"bond0", "bond1"}
+    other.write_text("[bond0]\nmode = nonsense\n")
+    proc = wibond("apply", "--dry-run", "--config", str(other), WIBOND_ROOT=str(root))
+    assert proc.returncode == 1 and f"wibond apply: {other} has errors" in proc.stderr
 
 
 def test_confirm_and_rollback_agree_on_nothing_pending() -> None:

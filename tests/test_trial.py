@@ -201,3 +201,29 @@ def test_a_radio_matched_by_pattern_is_asked_by_the_name_it_has_now(tmp_path) ->
         WPA_WRONG_KEY.splitlines()[2].replace("wlan0:", "wlan1:") + "\n"
     assert "refused the key of wlan0, wlan1, wlx020000000300" in trial.verify(
         w.host, loaded, 0, print, since=0)
+
+
+def test_try_no_wait_returns_once_the_check_passes_with_the_try_pending(tmp_path, monkeypatch,
+                                                                        capsys) -> None:
+    """`wibond try --no-wait` (a config manager's hand-off): exit 0 at once, the candidate in
+    force and the timer armed, for `wibond confirm` after the manager reconnects."""
+    import argparse
+
+    from wibond.cli import trial as cli_trial
+    from wibond.runtime import hostio
+
+    w = Booted(tmp_path, PI)
+    real_apply = apply.apply
+    monkeypatch.setattr(cli_trial, "_root", lambda _command: True)
+    monkeypatch.setattr(hostio, "Host", lambda _log: w.host)
+    monkeypatch.setattr(apply, "apply", lambda host, loaded, log, planned=None: real_apply(
+        host, loaded, log, planned=planned, lookup=w.lookup))
+    monkeypatch.setattr(cli_trial, "_wait", lambda *a: pytest.fail("--no-wait waited"))
+    args = argparse.Namespace(config=None, file=candidate(tmp_path, WLAN1_PRIMARY), timeout=60.0,
+                              no_wait=True)
+    assert cli_trial.cmd_try(args) == 0
+    out = capsys.readouterr().out
+    assert "bond0: primary wlan0 -> wlan1, set in place" in out
+    assert "The try is pending: `wibond confirm` keeps it" in out
+    assert trial.pending() is not None
+    assert w.host.links["bond0"].bonding["primary"] == "wlan1"

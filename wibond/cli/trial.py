@@ -95,15 +95,15 @@ def cmd_try(args: argparse.Namespace) -> int:
               f"after the try began); {paths.CONFIG} is as it was before the try"
               + (f" (the edit: {trial.REJECTED})" if trial.in_place(candidate) else ""))
         return EXIT_ERROR
+    works = "it works: every bond has an active slave, its addresses and its gateway.\n"
     if args.no_wait:
         # A config manager's hand-off: it reconnects over the new path, then confirms.
-        print(f"it works: every bond has an active slave, its addresses and its gateway.\n"
-              f"The try is pending: `wibond confirm` keeps it; without it, it rolls back at "
-              f"{_clock(deadline)}.", flush=True)
+        print(works + f"The try is pending: `wibond confirm` keeps it; without it, it rolls "
+                      f"back at {_clock(deadline)}.", flush=True)
         return EXIT_OK
-    print(f"it works: every bond has an active slave, its addresses and its gateway.\n"
-          f"Press Enter to keep it, or run `wibond confirm` from a new login (which proves the "
-          f"new path works). Without either it rolls back at {_clock(deadline)}.", flush=True)
+    print(works + f"Press Enter to keep it, or run `wibond confirm` from a new login (which "
+                  f"proves the new path works). Without either it rolls back at "
+                  f"{_clock(deadline)}.", flush=True)
     return _wait(host, deadline, tried)
 
 
