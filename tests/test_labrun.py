@@ -36,6 +36,23 @@ def test_a_long_lockup_after_userspace_is_reported_as_such(tmp_path) -> None:
     assert why is not None and why.startswith("after userspace")
 
 
+def test_a_kernel_silent_before_userspace_is_a_hang_worth_another_boot(tmp_path) -> None:
+    log = console(tmp_path, EARLY)
+    silence = boot._Silence(0.0)
+    assert silence.hang(log, 1.0) is None                      # first look: it grew
+    assert silence.hang(log, 1.0 + boot.KERNEL_SILENT_S - 1) is None
+    why = silence.hang(log, 1.0 + boot.KERNEL_SILENT_S + 5)
+    assert why is not None and why.startswith("before userspace") and "silent for 125 s" in why
+    log.write_text(EARLY + "[    1.2] hpet0: at MMIO\n")      # a new line: the clock restarts
+    assert silence.hang(log, 500.0) is None
+    assert silence.hang(log, 500.0 + boot.KERNEL_SILENT_S + 5) is not None
+    # after userspace a quiet console is the scenario's business (its own deadline)
+    log.write_text(EARLY + INIT)
+    quiet = boot._Silence(0.0)
+    quiet.hang(log, 1.0)
+    assert quiet.hang(log, 1000.0) is None
+
+
 def test_no_console_no_hang(tmp_path) -> None:
     assert boot._kernel_hang(tmp_path / "missing.log") is None
     assert boot._kernel_hang(console(tmp_path, EARLY + INIT)) is None

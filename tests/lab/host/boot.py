@@ -400,6 +400,33 @@ KERNEL_HANG_RETRIES = 2
 KERNEL_HANG_S = 50  # a CPU stuck this long under TCG is wedged, not slow
 
 
+# The other wedge seen (sid, 2026-12-07, two guests on 2 CPUs): the kernel's output stops for
+# good 1 s into the boot (hpet0's line), no watchdog line ever comes, and QEMU runs until the
+# run's deadline, 25 minutes later. Before userspace the kernel prints every few seconds
+# even on a loaded host; this long without a line it is wedged.
+KERNEL_SILENT_S = 120
+
+
+class _Silence:
+    """How long the console has not grown, for a guest whose kernel stops without a word."""
+
+    def __init__(self, now):
+        self.size, self.since = -1, now
+
+    def hang(self, console, now):
+        """Why the guest is wedged (silent before userspace), or None."""
+        try:
+            size = Path(console).stat().st_size
+        except OSError:
+            size = 0
+        if size != self.size:
+            self.size, self.since = size, now
+            return None
+        if now - self.since < KERNEL_SILENT_S or any(_USERSPACE in ln for ln in _lines(console)):
+            return None
+        return f"before userspace: guest kernel silent for {int(now - self.since)} s (wedged)"
+
+
 def _kernel_hang(console):
     """Why the guest kernel is wedged, or None. Before userspace it is the emulator's fault
     and worth another boot; after, the run is a failure either way, only a faster one."""
@@ -438,9 +465,10 @@ def _run_qemu(cmd, console, limit):
     reader = threading.Thread(target=lambda: out.append(p.stdout.read()), daemon=True)
     reader.start()
     hang = None
+    silence = _Silence(time.monotonic())
     while p.poll() is None:
         time.sleep(2)
-        hang = _kernel_hang(console)
+        hang = _kernel_hang(console) or silence.hang(console, time.monotonic())
         if hang:
             p.terminate()
             try:
