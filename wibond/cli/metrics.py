@@ -26,7 +26,7 @@ from typing import Any
 
 from ..common import paths
 from ..common.formats import prom_help, prom_sample
-from .base import EXIT_ERROR, EXIT_OK, UsageError, shown
+from .base import EXIT_ERROR, EXIT_OK, UsageError, load_quiet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -153,12 +153,11 @@ def _bond_samples(bond: Bond, sources: Sources, failovers: Failovers | None) -> 
         last = failovers.last_at(bond.name)
         if last is not None:
             out.append(("wibond_last_failover_timestamp_seconds", b, round(last, 3)))
-    up = st.exists and st.carrier and (bool(st.active) or st.mode != "active-backup")
-    out.append(("wibond_bond_up", b, 1 if up else 0))
+    out.append(("wibond_bond_up", b, 1 if st.carries_traffic else 0))
     if not st.exists:
         return out
-    mode = (st.mode or "").split()[0]
-    out.append(("wibond_bond_info", b + [("mode", mode), ("primary", st.primary or "")], 1))
+    out.append(("wibond_bond_info", b + [("mode", st.mode or ""), ("primary", st.primary or "")],
+                1))
     if st.primary:
         out.append(("wibond_bond_on_primary", b, 1 if st.active == st.primary else 0))
     enslaved = {s.name: s for s in st.slaves}
@@ -236,8 +235,6 @@ class _Config:
         self.bonds: list[Bond] = []
 
     def current(self) -> list[Bond]:
-        from ..config import reader
-
         path = self.given or paths.host(paths.config_in_force())
         try:
             stamp = (path, os.stat(path).st_mtime_ns)
@@ -245,10 +242,7 @@ class _Config:
             stamp = (path, 0)
         if stamp != self.seen:
             self.seen = stamp
-            loaded = reader.load(path, shown=shown(path))
-            for diag in loaded.errors:
-                print(f"wibond metrics: {diag}", file=sys.stderr, flush=True)
-            self.bonds = loaded.bonds
+            self.bonds = load_quiet(path).bonds
         return self.bonds
 
 
@@ -315,7 +309,6 @@ def _dump(data: dict[str, Any]) -> bytes:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from .base import load_quiet
     from .report import Sources
 
     if args.follow and not args.textfile_dir:

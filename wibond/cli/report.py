@@ -142,8 +142,7 @@ def bond_report(bond: Bond, bonds: list[Bond], present: list[match.Device],
     if st.exists:
         out.update(mode=st.mode, carrier=st.carrier, active=st.active, primary=st.primary,
                    mac=st.mac, monitoring=st.monitor)
-        # Traffic needs the carrier and, where one slave carries it, that slave.
-        out["carries_traffic"] = st.carrier and (bool(st.active) or st.mode != "active-backup")
+        out["carries_traffic"] = st.carries_traffic
     by_name = {d.name: d for d in present}
     enslaved = {s.name: s for s in st.slaves}
     slaves: list[dict[str, Any]] = []

@@ -122,6 +122,12 @@ class BondState:
                                or int(KERNEL_ARP_MISSED_MAX))
 
     @property
+    def carries_traffic(self) -> bool:
+        """The bond exists and traffic can flow: the carrier and, where one slave carries it
+        (active-backup), that slave."""
+        return self.exists and self.carrier and (bool(self.active) or self.mode != "active-backup")
+
+    @property
     def monitor(self) -> str:
         """How the bond watches its links, for people: "ARP 200 ms ..." or "MII 100 ms"."""
         if self.arp_interval:
