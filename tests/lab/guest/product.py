@@ -257,3 +257,20 @@ def wibond_metrics(scraped, bond="bond0"):
                  .replace(f'{{bond="{bond}"}}', "")
         out[key] = value
     return out
+
+
+def reachable(addr):
+    """ADDR answers one ping within a second."""
+    return sh(["ping", "-c", "1", "-W", "1", addr], check=False, quiet=True).returncode == 0
+
+
+def only_radio_up(far, bond="bond0"):
+    """A box whose only path is one radio, come up: the bond made, the radio associated, a
+    DHCPv4 address, the router answering. (radio, router, the address list)."""
+    radio = far.stations[0]["ifname"]
+    router = far.ip4.split("/")[0]
+    wait_unit(f"wibond@{bond}.service", "active", 240)
+    wait_for(lambda: wpa_status(radio).get("wpa_state") == "COMPLETED", 180, f"{radio} associated")
+    addr = wait_for(lambda: global_addrs(bond, 4), 180, f"{bond}'s DHCPv4 address")
+    wait_for(lambda: reachable(router), 60, "the router answers")
+    return radio, router, addr

@@ -128,7 +128,7 @@ def prepare_rootfs(rootfs, scen_dirs, install=True, log_dir=None, package="deb",
         if r.returncode != 0:
             raise RuntimeError(f"dpkg-deb -x failed (rc={r.returncode}); see {log_dir / 'install.log'}")
         # The package file itself, for what installs it the way a user does (examples/ansible
-        # in try-rollback: apt on the .deb, its maintainer scripts run).
+        # in fleet-ansible: apt on the .deb, its maintainer scripts run).
         (rootfs / GUEST_DEB_DIR).mkdir(parents=True)
         shutil.copy(deb, rootfs / GUEST_DEB_DIR / deb.name)
     elif install and package == "arch":

@@ -18,15 +18,12 @@ from pathlib import Path
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Results, bond_state, fixture, sh, wait_for
-from guest.product import failed_units, global_addrs, unit_state, wait_unit, wpa_status
+from guest.product import (failed_units, global_addrs, only_radio_up, reachable, unit_state,
+                           wpa_status)
 from guest.util import say
 
 CONF = Path("/etc/wibond.conf")
 TRY_DIR = Path("/run/wibond-try")
-
-
-def reachable(gw):
-    return sh(["ping", "-c", "1", "-W", "1", gw], check=False, quiet=True).returncode == 0
 
 
 EXAMPLE = Path("/usr/share/doc/wibond/examples/ansible")
@@ -132,12 +129,6 @@ def ansible_example(res, gw, wlan0, addr):
 
 
 with Results() as res:
-    far = fixture()
-    wlan0 = far.stations[0]["ifname"]
-    gw = far.ip4.split("/")[0]
-    wait_unit("wibond@bond0.service", "active", 240)
-    wait_for(lambda: wpa_status(wlan0).get("wpa_state") == "COMPLETED", 180, f"{wlan0} associated")
-    addr = wait_for(lambda: global_addrs("bond0", 4), 180, "bond0's DHCPv4 address")
-    wait_for(lambda: reachable(gw), 60, "the router answers")
+    wlan0, gw, addr = only_radio_up(fixture())
     ansible_example(res, gw, wlan0, addr)
     res.check("no failed units at the end", not failed_units(), failed_units())

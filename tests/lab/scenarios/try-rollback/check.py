@@ -19,7 +19,8 @@ from pathlib import Path
 
 import guest  # noqa: F401  (refuses to run outside the lab VM)
 from guest import Pinger, Results, bond_state, fixture, sh, wait_for
-from guest.product import failed_units, global_addrs, journal, unit_state, wait_unit, wpa_status
+from guest.product import (failed_units, global_addrs, journal, only_radio_up, reachable,
+                           unit_state, wpa_status)
 from guest.util import say
 
 CONF = Path("/etc/wibond.conf")
@@ -31,10 +32,6 @@ def candidate(name, text):
     path = Path(f"/root/{name}.conf")
     path.write_text(text)
     return str(path)
-
-
-def reachable(gw):
-    return sh(["ping", "-c", "1", "-W", "1", gw], check=False, quiet=True).returncode == 0
 
 
 def start_try(path, timeout):
@@ -50,13 +47,7 @@ def start_try(path, timeout):
 
 
 with Results() as res:
-    far = fixture()
-    wlan0 = far.stations[0]["ifname"]
-    gw = far.ip4.split("/")[0]
-    wait_unit("wibond@bond0.service", "active", 240)
-    wait_for(lambda: wpa_status(wlan0).get("wpa_state") == "COMPLETED", 180, f"{wlan0} associated")
-    addr = wait_for(lambda: global_addrs("bond0", 4), 180, "bond0's DHCPv4 address")
-    wait_for(lambda: reachable(gw), 60, "the router answers")
+    wlan0, gw, addr = only_radio_up(fixture())
 
     # -- 3. a wrong PSK on the only path
     bad = candidate("wrong-psk", BASE.replace("/etc/wpa_supplicant/wpa_supplicant.conf",
